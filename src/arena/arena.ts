@@ -1,0 +1,545 @@
+import { EventEmitter } from 'node:events';
+import { ArgumentError, KafkaArenaError, LeaseError } from '../errors';
+import { classSize } from './size-classes';
+import { detachArrayBuffer } from './detach';
+import { LeakDetectionLevel, LeakReport, resolveLeakLevel } from './leak';
+
+/** Options for {@link Arena}. */
+export interface ArenaOptions {
+  /**
+   * The memory budget in bytes: leased plus idle pooled memory stays at or below it, except for
+   * `acquireSync` (which never waits) and a single oversized request (see `oversize`).
+   * Default 64 MiB.
+   */
+  maxBytes?: number;
+  /**
+   * What `acquire(n)` does when `n` rounds up to more than `maxBytes`:
+   * - `'exclusive'` (default): wait until no other lease is out, then grant it alone. Requests
+   *   behind it wait (FIFO). It never deadlocks as long as the other holders release.
+   * - `'reject'`: reject with `ERR_OVER_BUDGET`.
+   */
+  oversize?: 'exclusive' | 'reject';
+  /** Idle pooled bytes kept at most. Default `maxBytes`. */
+  maxIdleBytes?: number;
+  /**
+   * Idle memory that stayed unused for a whole interval is dropped, so a quiet process gives it
+   * back. Default 10 000 ms; 0 turns the timer off (call `trim()` yourself).
+   */
+  trimIntervalMs?: number;
+  /**
+   * Leak detection, like Netty's ResourceLeakDetector. Default from the environment variable
+   * `KAFKA_ARENA_LEAK_DETECTION`, else `'simple'`.
+   * - `'disabled'`: leaks are not reported (the budget still counts memory until GC frees it).
+   * - `'simple'`: every leaked lease is counted and reported, without a stack.
+   * - `'advanced'`: as simple, and 1 lease in `leakSamplingInterval` records its allocation stack.
+   * - `'paranoid'`: every lease records its allocation stack.
+   */
+  leakDetection?: LeakDetectionLevel;
+  /** Sampling interval for `'advanced'` leak detection. Default 128. */
+  leakSamplingInterval?: number;
+  /** Called for every leaked lease (in addition to the `'leak'` event). */
+  onLeak?: (report: LeakReport) => void;
+}
+
+/** Options for {@link Arena.acquire}. */
+export interface AcquireOptions {
+  /** Abort the wait. The promise rejects with `ERR_ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** A snapshot of the arena's counters. */
+export interface ArenaStats {
+  /** The budget. */
+  maxBytes: number;
+  /** Bytes of the ArrayBuffers currently leased (class sizes, which is the memory really held). */
+  leasedBytes: number;
+  /** Bytes callers asked for, summed over live leases (`leasedBytes` minus rounding). */
+  requestedBytes: number;
+  /** Live leases. */
+  leasedCount: number;
+  /** Idle pooled bytes, ready for reuse. */
+  idleBytes: number;
+  /** Idle pooled ArrayBuffers. */
+  idleCount: number;
+  /** Highest `leasedBytes + idleBytes` seen. */
+  highWaterBytes: number;
+  /** Leases granted, by any method. */
+  acquires: number;
+  /** Grants served from the pool, without a new ArrayBuffer. */
+  poolHits: number;
+  /** Grants that allocated a new ArrayBuffer. */
+  allocations: number;
+  /** Leases returned through `release()`. */
+  releases: number;
+  /** `acquire` calls that had to wait. */
+  waits: number;
+  /** Acquires waiting now. */
+  waiting: number;
+  /** Grants that went past the budget (`acquireSync`, or an oversized exclusive grant). */
+  overBudget: number;
+  /** Leases whose memory the garbage collector reclaimed without a release. */
+  gcReclaimed: number;
+  /** Leases that became unreachable without a release (reported through `'leak'`). */
+  leaks: number;
+  /** Idle bytes dropped by trimming or eviction. */
+  trimmedBytes: number;
+}
+
+/** The memory a lease holds, shared by the lease and the arena's finalizer bookkeeping. */
+interface Grant {
+  capacity: number;
+  requested: number;
+  /** False once released or reclaimed, so the budget is never credited twice. */
+  live: boolean;
+}
+
+interface Waiter {
+  n: number;
+  capacity: number;
+  resolve: (lease: Lease) => void;
+  reject: (err: Error) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+interface LeakHeld {
+  grant: Grant;
+  stack?: string;
+}
+
+interface FreeList {
+  buffers: ArrayBuffer[];
+  /** Fewest buffers this list held since the last trim tick: those were not needed. */
+  lowWater: number;
+}
+
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A piece of arena memory, handed out by {@link Arena}. `bytes` is a Buffer of exactly the
+ * requested length. The last `release()` returns the memory to the pool and detaches the
+ * ArrayBuffer, so any view kept past release reads as empty (length 0), never as the next
+ * tenant's bytes.
+ */
+export class Lease {
+  #arena: Arena;
+  #buffer: ArrayBuffer;
+  #bytes: Buffer;
+  #refs = 1;
+  /** @internal */
+  readonly grant: Grant;
+
+  /** @internal Use {@link Arena.acquire}. */
+  constructor(arena: Arena, buffer: ArrayBuffer, grant: Grant) {
+    this.#arena = arena;
+    this.#buffer = buffer;
+    this.grant = grant;
+    this.#bytes = Buffer.from(buffer, 0, grant.requested);
+  }
+
+  /** The leased bytes. Throws `ERR_LEASE_RELEASED` after the last release. */
+  get bytes(): Buffer {
+    if (this.#refs === 0) throw released('bytes');
+    return this.#bytes;
+  }
+
+  /** Length of `bytes`. */
+  get length(): number {
+    return this.#bytes.length;
+  }
+
+  /** Size of the pooled ArrayBuffer behind the lease (the size class). */
+  get capacity(): number {
+    return this.grant.capacity;
+  }
+
+  /** Outstanding references: 1 after acquire, +1 per `retain()`, −1 per `release()`. */
+  get refCount(): number {
+    return this.#refs;
+  }
+
+  /** True once the last reference was released. */
+  get released(): boolean {
+    return this.#refs === 0;
+  }
+
+  /** Adds a reference; each needs its own `release()`. Returns `this`. */
+  retain(): this {
+    if (this.#refs === 0) throw released('retain()');
+    this.#refs++;
+    return this;
+  }
+
+  /**
+   * Drops a reference. The last one recycles the memory and revokes every view of it.
+   * Returns true when this call freed the memory. Throws `ERR_DOUBLE_RELEASE` when the lease was
+   * already released.
+   */
+  release(): boolean {
+    if (this.#refs === 0) {
+      throw new LeaseError('ERR_DOUBLE_RELEASE', 'lease released more times than it was acquired and retained');
+    }
+    if (--this.#refs > 0) return false;
+    const buffer = this.#buffer;
+    this.#buffer = EMPTY;
+    this.#arena._recycle(this, buffer);
+    return true;
+  }
+
+  /**
+   * Shrinks `bytes` to its first `n` bytes (for decoders that sized the lease from an upper
+   * bound). The capacity is unchanged.
+   */
+  truncate(n: number): void {
+    if (this.#refs === 0) throw released('truncate()');
+    if (!Number.isInteger(n) || n < 0 || n > this.#bytes.length) {
+      throw new ArgumentError(`truncate(${n}) outside 0..${this.#bytes.length}`);
+    }
+    this.#bytes = this.#bytes.subarray(0, n);
+    this.grant.requested = n;
+  }
+
+  /** A copy of `bytes` that the caller owns and that survives release. */
+  copy(): Buffer {
+    return Buffer.from(this.bytes);
+  }
+}
+
+const EMPTY = new ArrayBuffer(0);
+
+function released(what: string): LeaseError {
+  return new LeaseError('ERR_LEASE_RELEASED', `${what} used after the lease was released`);
+}
+
+/**
+ * A pool of ArrayBuffers in size classes with a memory budget.
+ *
+ * - `await acquire(n)` waits (FIFO) while the budget is full: that is the backpressure.
+ * - `tryAcquire(n)` returns `undefined` instead of waiting.
+ * - `acquireSync(n)` never waits and may exceed the budget (for code that cannot wait, such as a
+ *   decoder called by a client library; apply backpressure upstream of it).
+ *
+ * Emits `'leak'` with a {@link LeakReport} for each lease that became unreachable unreleased.
+ */
+export class Arena extends EventEmitter {
+  readonly maxBytes: number;
+  readonly maxIdleBytes: number;
+  readonly leakDetection: LeakDetectionLevel;
+  readonly #oversize: 'exclusive' | 'reject';
+  readonly #samplingInterval: number;
+  readonly #onLeak?: (report: LeakReport) => void;
+  readonly #trimIntervalMs: number;
+
+  readonly #free = new Map<number, FreeList>();
+  readonly #waiters: Waiter[] = [];
+  #waitHead = 0;
+  #closed = false;
+  #trimTimer: NodeJS.Timeout | undefined;
+  #sample = 0;
+  #warnedLeaks = 0;
+
+  #leasedBytes = 0;
+  #requestedBytes = 0;
+  #leasedCount = 0;
+  #idleBytes = 0;
+  #idleCount = 0;
+  #highWater = 0;
+  #acquires = 0;
+  #poolHits = 0;
+  #allocations = 0;
+  #releases = 0;
+  #waits = 0;
+  #overBudget = 0;
+  #gcReclaimed = 0;
+  #leaks = 0;
+  #trimmed = 0;
+
+  /** Credits the budget when an unreleased lease's ArrayBuffer is garbage-collected. */
+  readonly #memoryRegistry = new FinalizationRegistry<Grant>((grant) => this.#reclaimed(grant));
+  /** Reports leases that became unreachable without a release. */
+  readonly #leakRegistry = new FinalizationRegistry<LeakHeld>((held) => this.#leaked(held));
+
+  constructor(options: ArenaOptions = {}) {
+    super();
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new ArgumentError(`maxBytes must be a positive integer, got ${maxBytes}`);
+    this.maxBytes = maxBytes;
+    this.maxIdleBytes = Math.min(options.maxIdleBytes ?? maxBytes, maxBytes);
+    this.#oversize = options.oversize ?? 'exclusive';
+    this.leakDetection = resolveLeakLevel(options.leakDetection);
+    this.#samplingInterval = Math.max(1, Math.floor(options.leakSamplingInterval ?? 128));
+    this.#onLeak = options.onLeak;
+    this.#trimIntervalMs = options.trimIntervalMs ?? 10_000;
+  }
+
+  /**
+   * Leases `n` bytes, waiting while the budget is full. Waiters are served in FIFO order.
+   * A request above `maxBytes` waits until the arena has no other lease out (see `oversize`).
+   */
+  acquire(n: number, options: AcquireOptions = {}): Promise<Lease> {
+    const capacity = this.#check(n);
+    if (this.#oversize === 'reject' && capacity > this.maxBytes) {
+      return Promise.reject(new KafkaArenaError('ERR_OVER_BUDGET', `request of ${n} bytes exceeds the arena budget of ${this.maxBytes} bytes`));
+    }
+    if (this.#waitHead === this.#waiters.length && this.#fits(capacity)) {
+      return Promise.resolve(this.#grant(n, capacity));
+    }
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(aborted(signal));
+    this.#waits++;
+    return new Promise<Lease>((resolve, reject) => {
+      const waiter: Waiter = { n, capacity, resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.#waiters.indexOf(waiter, this.#waitHead);
+          if (i >= 0) {
+            this.#waiters.splice(i, 1);
+            reject(aborted(signal));
+            this.#pump();
+          }
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Leases `n` bytes if that fits the budget now and nobody is waiting; otherwise `undefined`. */
+  tryAcquire(n: number): Lease | undefined {
+    const capacity = this.#check(n);
+    if (this.#waitHead !== this.#waiters.length || !this.#fits(capacity) || capacity > this.maxBytes) return undefined;
+    return this.#grant(n, capacity);
+  }
+
+  /**
+   * Leases `n` bytes now, even past the budget (counted in `stats().overBudget`). For code that
+   * must not wait; pair it with backpressure upstream (see the kafkajs consumer helper).
+   */
+  acquireSync(n: number): Lease {
+    const capacity = this.#check(n);
+    if (this.#leasedBytes + capacity > this.maxBytes) this.#overBudget++;
+    return this.#grant(n, capacity);
+  }
+
+  /** Counters; see {@link ArenaStats}. */
+  stats(): ArenaStats {
+    return {
+      maxBytes: this.maxBytes,
+      leasedBytes: this.#leasedBytes,
+      requestedBytes: this.#requestedBytes,
+      leasedCount: this.#leasedCount,
+      idleBytes: this.#idleBytes,
+      idleCount: this.#idleCount,
+      highWaterBytes: this.#highWater,
+      acquires: this.#acquires,
+      poolHits: this.#poolHits,
+      allocations: this.#allocations,
+      releases: this.#releases,
+      waits: this.#waits,
+      waiting: this.#waiters.length - this.#waitHead,
+      overBudget: this.#overBudget,
+      gcReclaimed: this.#gcReclaimed,
+      leaks: this.#leaks,
+      trimmedBytes: this.#trimmed,
+    };
+  }
+
+  /** Bytes currently leased (class sizes). */
+  get leasedBytes(): number {
+    return this.#leasedBytes;
+  }
+
+  /**
+   * Drops idle memory. With `all` (default true) every idle buffer goes; otherwise only buffers
+   * that stayed unused since the previous trim (what the periodic timer does).
+   */
+  trim(all = true): number {
+    let dropped = 0;
+    for (const [size, list] of this.#free) {
+      const drop = all ? list.buffers.length : Math.min(list.lowWater, list.buffers.length);
+      for (let i = 0; i < drop; i++) list.buffers.pop();
+      dropped += drop * size;
+      this.#idleCount -= drop;
+      list.lowWater = list.buffers.length;
+      if (list.buffers.length === 0) this.#free.delete(size);
+    }
+    this.#idleBytes -= dropped;
+    this.#trimmed += dropped;
+    if (this.#idleCount === 0) this.#stopTrimTimer();
+    return dropped;
+  }
+
+  /** Rejects waiting acquires with `ERR_ARENA_CLOSED`, drops idle memory and stops the timer. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const waiters = this.#waiters.splice(this.#waitHead);
+    this.#waiters.length = 0;
+    this.#waitHead = 0;
+    for (const w of waiters) {
+      this.#unlisten(w);
+      w.reject(new LeaseError('ERR_ARENA_CLOSED', 'arena closed while waiting for memory'));
+    }
+    this.trim(true);
+  }
+
+  // ---- internals ----
+
+  #check(n: number): number {
+    if (this.#closed) throw new LeaseError('ERR_ARENA_CLOSED', 'arena is closed');
+    if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`lease size must be a non-negative integer, got ${n}`);
+    return classSize(n);
+  }
+
+  #fits(capacity: number): boolean {
+    if (capacity > this.maxBytes) return this.#leasedBytes === 0;
+    return this.#leasedBytes + capacity <= this.maxBytes;
+  }
+
+  #grant(n: number, capacity: number): Lease {
+    let buffer: ArrayBuffer | undefined;
+    const list = this.#free.get(capacity);
+    if (list !== undefined && list.buffers.length > 0) {
+      buffer = list.buffers.pop()!;
+      if (list.buffers.length < list.lowWater) list.lowWater = list.buffers.length;
+      this.#idleBytes -= capacity;
+      this.#idleCount--;
+      this.#poolHits++;
+    } else {
+      // Keep leased + idle within the budget: drop idle buffers of other classes first.
+      const excess = this.#leasedBytes + this.#idleBytes + capacity - this.maxBytes;
+      if (excess > 0 && this.#idleBytes > 0) this.#evict(excess);
+      buffer = new ArrayBuffer(capacity);
+      this.#allocations++;
+    }
+    if (capacity > this.maxBytes) this.#overBudget++;
+    const grant: Grant = { capacity, requested: n, live: true };
+    const lease = new Lease(this, buffer, grant);
+    this.#leasedBytes += capacity;
+    this.#requestedBytes += n;
+    this.#leasedCount++;
+    this.#acquires++;
+    const total = this.#leasedBytes + this.#idleBytes;
+    if (total > this.#highWater) this.#highWater = total;
+    this.#memoryRegistry.register(buffer, grant, grant);
+    if (this.leakDetection !== 'disabled') {
+      let stack: string | undefined;
+      if (this.leakDetection === 'paranoid' || (this.leakDetection === 'advanced' && this.#sample++ % this.#samplingInterval === 0)) {
+        stack = new Error('lease acquired here').stack;
+      }
+      this.#leakRegistry.register(lease, { grant, stack }, grant);
+    }
+    return lease;
+  }
+
+  /** @internal Called by the lease's last release. */
+  _recycle(lease: Lease, buffer: ArrayBuffer): void {
+    const grant = lease.grant;
+    this.#memoryRegistry.unregister(grant);
+    if (this.leakDetection !== 'disabled') this.#leakRegistry.unregister(grant);
+    grant.live = false;
+    this.#leasedBytes -= grant.capacity;
+    this.#requestedBytes -= grant.requested;
+    this.#leasedCount--;
+    this.#releases++;
+    // Detach: every view of `buffer` now reads as empty; the memory lives on in `fresh`.
+    const fresh = detachArrayBuffer(buffer);
+    const capacity = grant.capacity;
+    if (!this.#closed && capacity <= this.maxBytes && this.#idleBytes + capacity <= this.maxIdleBytes) {
+      let list = this.#free.get(capacity);
+      if (list === undefined) {
+        list = { buffers: [], lowWater: 0 };
+        this.#free.set(capacity, list);
+      }
+      list.buffers.push(fresh);
+      this.#idleBytes += capacity;
+      this.#idleCount++;
+      this.#startTrimTimer();
+    }
+    this.#pump();
+  }
+
+  #reclaimed(grant: Grant): void {
+    if (!grant.live) return;
+    grant.live = false;
+    this.#leasedBytes -= grant.capacity;
+    this.#requestedBytes -= grant.requested;
+    this.#leasedCount--;
+    this.#gcReclaimed++;
+    this.#pump();
+  }
+
+  #leaked(held: LeakHeld): void {
+    this.#leaks++;
+    const report: LeakReport = { capacity: held.grant.capacity, length: held.grant.requested, stack: held.stack };
+    this.#onLeak?.(report);
+    if (this.listenerCount('leak') > 0) {
+      this.emit('leak', report);
+    } else if (this.#onLeak === undefined && this.#warnedLeaks < 10) {
+      this.#warnedLeaks++;
+      process.emitWarning(
+        `kafka-arena: a lease of ${report.length} bytes was garbage-collected without release()` +
+          (report.stack ? `\n${report.stack}` : ' (set KAFKA_ARENA_LEAK_DETECTION=paranoid for its allocation stack)'),
+        { code: 'KAFKA_ARENA_LEAK' },
+      );
+    }
+  }
+
+  /** Grants waiting requests, in order, while they fit. */
+  #pump(): void {
+    while (this.#waitHead < this.#waiters.length) {
+      const w = this.#waiters[this.#waitHead];
+      if (!this.#fits(w.capacity)) break;
+      this.#waiters[this.#waitHead++] = undefined as unknown as Waiter;
+      if (this.#waitHead > 1024 && this.#waitHead * 2 > this.#waiters.length) {
+        this.#waiters.splice(0, this.#waitHead);
+        this.#waitHead = 0;
+      }
+      this.#unlisten(w);
+      w.resolve(this.#grant(w.n, w.capacity));
+    }
+    if (this.#waitHead === this.#waiters.length) {
+      this.#waiters.length = 0;
+      this.#waitHead = 0;
+    }
+  }
+
+  #unlisten(w: Waiter): void {
+    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+  }
+
+  #evict(bytes: number): void {
+    // Largest classes first: fewest buffers dropped for the room needed.
+    const sizes = [...this.#free.keys()].sort((a, b) => b - a);
+    let freed = 0;
+    for (const size of sizes) {
+      const list = this.#free.get(size)!;
+      while (list.buffers.length > 0 && freed < bytes) {
+        list.buffers.pop();
+        freed += size;
+        this.#idleCount--;
+      }
+      if (list.lowWater > list.buffers.length) list.lowWater = list.buffers.length;
+      if (list.buffers.length === 0) this.#free.delete(size);
+      if (freed >= bytes) break;
+    }
+    this.#idleBytes -= freed;
+    this.#trimmed += freed;
+  }
+
+  #startTrimTimer(): void {
+    if (this.#trimTimer !== undefined || this.#trimIntervalMs <= 0) return;
+    this.#trimTimer = setInterval(() => this.trim(false), this.#trimIntervalMs);
+    this.#trimTimer.unref();
+  }
+
+  #stopTrimTimer(): void {
+    if (this.#trimTimer === undefined) return;
+    clearInterval(this.#trimTimer);
+    this.#trimTimer = undefined;
+  }
+}
+
+function aborted(signal: AbortSignal): KafkaArenaError {
+  return new KafkaArenaError('ERR_ABORTED', 'acquire aborted', { cause: signal.reason });
+}

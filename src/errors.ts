@@ -1,0 +1,73 @@
+/**
+ * Every error kafka-arena throws is a {@link KafkaArenaError} with a stable string `code`.
+ * Match on `code`, never on `message`: messages may be reworded, codes will not change.
+ */
+
+/** Stable error codes. */
+export type ErrorCode =
+  // Leases and the arena
+  | 'ERR_LEASE_RELEASED'
+  | 'ERR_DOUBLE_RELEASE'
+  | 'ERR_ARENA_CLOSED'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_ABORTED'
+  | 'ERR_QUEUE_CLOSED'
+  | 'ERR_OVER_BUDGET'
+  // Codecs
+  | 'ERR_CORRUPT_INPUT'
+  | 'ERR_TRUNCATED_INPUT'
+  | 'ERR_TRAILING_DATA'
+  | 'ERR_CHECKSUM_MISMATCH'
+  | 'ERR_OUTPUT_LIMIT'
+  | 'ERR_OUTPUT_TOO_SMALL'
+  | 'ERR_UNSUPPORTED'
+  // Record batches
+  | 'ERR_CRC_MISMATCH'
+  | 'ERR_BAD_LENGTH'
+  | 'ERR_BAD_VARINT'
+  | 'ERR_UNSUPPORTED_MAGIC'
+  | 'ERR_UNKNOWN_COMPRESSION';
+
+/** Base class of every error kafka-arena throws. */
+export class KafkaArenaError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Misuse of a lease or the arena: use after release, double release, closed arena. */
+export class LeaseError extends KafkaArenaError {}
+
+/** Invalid options or arguments. */
+export class ArgumentError extends KafkaArenaError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARGUMENT', message);
+  }
+}
+
+/** Compressed input that cannot be decoded, or that would expand past the configured limit. */
+export class CodecError extends KafkaArenaError {
+  /** Codec that raised the error: 'zstd' | 'lz4' | 'snappy' | 'gzip'. */
+  readonly codec: string;
+
+  constructor(codec: string, code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${codec}: ${message}`, options);
+    this.codec = codec;
+  }
+}
+
+/** Malformed RecordBatch bytes. `offset` is the byte position of the batch in the input. */
+export class ProtocolError extends KafkaArenaError {
+  /** Byte position (in the input given to the decoder) of the batch that failed. */
+  readonly position: number;
+
+  constructor(code: ErrorCode, message: string, position: number, options?: { cause?: unknown }) {
+    super(code, `${message} (at byte ${position})`, options);
+    this.position = position;
+  }
+}
