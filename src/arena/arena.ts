@@ -195,6 +195,7 @@ export class Lease {
     if (!Number.isInteger(n) || n < 0 || n > this.#bytes.length) {
       throw new ArgumentError(`truncate(${n}) outside 0..${this.#bytes.length}`);
     }
+    this.#arena._shrunk(this.grant.requested - n);
     this.#bytes = this.#bytes.subarray(0, n);
     this.grant.requested = n;
   }
@@ -430,6 +431,11 @@ export class Arena extends EventEmitter {
       this.#leakRegistry.register(lease, { grant, stack }, grant);
     }
     return lease;
+  }
+
+  /** @internal Called by `Lease.truncate`. */
+  _shrunk(bytes: number): void {
+    this.#requestedBytes -= bytes;
   }
 
   /** @internal Called by the lease's last release. */
