@@ -1,0 +1,222 @@
+/**
+ * Shared benchmark plumbing: runs cases with benchmark.js, prints a table, writes JSON and an SVG
+ * bar chart under bench/results/. Every figure is measured in the same process as its peers, so
+ * ratios are meaningful on a noisy shared machine even when absolute numbers drift.
+ */
+import Benchmark from 'benchmark';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
+
+export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+
+/** One thing to time. `bytes` is the payload per call, for MB/s. */
+export interface BenchCase {
+  /** Row label, e.g. the payload size. */
+  group: string;
+  /** Column label, e.g. the library. */
+  name: string;
+  fn: () => void;
+  bytes?: number;
+  /** Records per call, for records/s. */
+  records?: number;
+}
+
+export interface BenchResult {
+  group: string;
+  name: string;
+  opsPerSec: number;
+  rmePercent: number;
+  samples: number;
+  mbPerSec?: number;
+  recordsPerSec?: number;
+}
+
+/** Runs every case, synchronously, one after another. */
+export function runCases(cases: BenchCase[], options: { maxTime?: number } = {}): BenchResult[] {
+  const maxTime = QUICK ? 0.05 : (options.maxTime ?? 1);
+  const results: BenchResult[] = [];
+  for (const c of cases) {
+    c.fn(); // warm up and fail fast before timing
+    const bench = new Benchmark(`${c.group} ${c.name}`, c.fn, { maxTime, minSamples: QUICK ? 2 : 5, initCount: 1 });
+    bench.run({ async: false });
+    if (bench.error) throw bench.error;
+    const hz = bench.hz;
+    results.push({
+      group: c.group,
+      name: c.name,
+      opsPerSec: hz,
+      rmePercent: bench.stats.rme,
+      samples: bench.stats.sample.length,
+      mbPerSec: c.bytes !== undefined ? (hz * c.bytes) / 1e6 : undefined,
+      recordsPerSec: c.records !== undefined ? hz * c.records : undefined,
+    });
+  }
+  return results;
+}
+
+/** Machine facts printed with every result. */
+export function machine(): Record<string, string | number> {
+  const cpu = cpus();
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    date: new Date().toISOString(),
+    quick: QUICK ? 1 : 0,
+  };
+}
+
+/** Formats a metric for a table cell. */
+export function fmt(value: number | undefined, digits = 0): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** A Markdown table: rows are groups, columns are names, cells from `cell`. */
+export function pivotTable(results: BenchResult[], cell: (r: BenchResult) => string, corner = ''): string {
+  const groups = [...new Set(results.map((r) => r.group))];
+  const names = [...new Set(results.map((r) => r.name))];
+  const lines = [`| ${corner} | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`];
+  for (const g of groups) {
+    const cells = names.map((n) => {
+      const r = results.find((x) => x.group === g && x.name === n);
+      return r ? cell(r) : '—';
+    });
+    lines.push(`| ${g} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Writes `bench/results/<name>.json` (and `.md` when a table is given). */
+export function writeResults(name: string, data: unknown, markdown?: string): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify({ machine: machine(), data }, null, 2) + '\n');
+  if (markdown !== undefined) writeFileSync(join(RESULTS_DIR, `${name}.md`), markdown + '\n');
+}
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04', '#db2777'];
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A grouped horizontal-free bar chart as standalone SVG: one cluster per group, one bar per
+ * series, value labels on the bars. No dependencies, readable on GitHub.
+ */
+export function barChartSvg(title: string, unit: string, results: BenchResult[], value: (r: BenchResult) => number | undefined): string {
+  const groups = [...new Set(results.map((r) => r.group))];
+  const names = [...new Set(results.map((r) => r.name))];
+  const width = 900;
+  const left = 60;
+  const top = 50;
+  const plotH = 300;
+  const legendH = 22 * Math.ceil(names.length / 4);
+  const height = top + plotH + 40 + legendH + 10;
+  const vals = results.map(value).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const max = Math.max(1, ...vals) * 1.12;
+  const clusterW = (width - left - 20) / groups.length;
+  const barW = Math.max(4, (clusterW - 20) / names.length);
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`);
+  out.push(`<rect width="100%" height="100%" fill="#fff"/>`);
+  out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">${esc(title)}</text>`);
+  out.push(`<text x="14" y="${top + plotH / 2}" transform="rotate(-90 14 ${top + plotH / 2})" text-anchor="middle">${esc(unit)}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const y = top + plotH - (plotH * i) / 4;
+    out.push(`<line x1="${left}" x2="${width - 10}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`);
+    out.push(`<text x="${left - 4}" y="${y + 4}" text-anchor="end" fill="#6b7280">${fmt((max * i) / 4)}</text>`);
+  }
+  groups.forEach((g, gi) => {
+    const x0 = left + gi * clusterW + 10;
+    names.forEach((n, ni) => {
+      const r = results.find((x) => x.group === g && x.name === n);
+      const v = r ? value(r) : undefined;
+      if (v === undefined || !Number.isFinite(v)) return;
+      const h = (plotH * v) / max;
+      const x = x0 + ni * barW;
+      out.push(`<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ni % PALETTE.length]}"><title>${esc(`${g} · ${n}: ${fmt(v)} ${unit}`)}</title></rect>`);
+      if (barW >= 14) {
+        out.push(`<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(top + plotH - h - 3).toFixed(1)}" text-anchor="middle" font-size="9" fill="#374151">${fmt(v)}</text>`);
+      }
+    });
+    out.push(`<text x="${(x0 + (names.length * barW) / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" font-weight="600">${esc(g)}</text>`);
+  });
+  names.forEach((n, ni) => {
+    const col = ni % 4;
+    const row = Math.floor(ni / 4);
+    const x = left + col * 210;
+    const y = top + plotH + 36 + row * 22;
+    out.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${PALETTE[ni % PALETTE.length]}"/>`);
+    out.push(`<text x="${x + 16}" y="${y + 10}">${esc(n)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+/** Writes `bench/results/<name>.svg`. */
+export function writeSvg(name: string, svg: string): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${name}.svg`), svg);
+}
+
+/** Deterministic PRNG (mulberry32) so payloads are identical across runs. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EVENTS = ['click', 'view', 'purchase', 'add_to_cart', 'search', 'login', 'logout', 'scroll'];
+const AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
+];
+
+/** One realistic JSON event, as producers send to Kafka. */
+export function jsonEvent(rand: () => number, i: number): string {
+  return JSON.stringify({
+    ts: 1763700000000 + i * 37 + Math.floor(rand() * 30),
+    id: `${Math.floor(rand() * 1e9).toString(16)}-${i}`,
+    user: `u${Math.floor(rand() * 50000)}`,
+    session: Math.floor(rand() * 1e12).toString(36),
+    event: EVENTS[Math.floor(rand() * EVENTS.length)],
+    page: `/products/${Math.floor(rand() * 5000)}`,
+    ref: rand() < 0.3 ? 'https://www.example.com/search?q=' + Math.floor(rand() * 1e6).toString(36) : null,
+    ua: AGENTS[Math.floor(rand() * AGENTS.length)],
+    amount: Math.round(rand() * 100000) / 100,
+    country: ['DE', 'US', 'FR', 'JP', 'BR', 'IN'][Math.floor(rand() * 6)],
+  });
+}
+
+/** `size` bytes of newline-separated JSON events (deterministic). */
+export function jsonEvents(size: number, seed = 42): Buffer {
+  const rand = prng(seed);
+  const parts: string[] = [];
+  let len = 0;
+  for (let i = 0; len < size; i++) {
+    const line = jsonEvent(rand, i) + '\n';
+    parts.push(line);
+    len += line.length;
+  }
+  return Buffer.from(parts.join('')).subarray(0, size);
+}
+
+export const SIZES: Array<[string, number]> = [
+  ['4 KiB', 4 * 1024],
+  ['16 KiB', 16 * 1024],
+  ['256 KiB', 256 * 1024],
+  ['1 MiB', 1024 * 1024],
+];
