@@ -1,0 +1,168 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Arena, Lease } from '../arena';
+import { gzip } from '../codecs/gzip';
+import { lz4 } from '../codecs/lz4';
+import { snappy } from '../codecs/snappy';
+import { zstd } from '../codecs/zstd';
+import type { Codec, CodecName } from '../codecs/types';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
+
+/** kafkajs's codec contract: one object per type, both methods async. */
+export interface KafkajsCodec {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+/** kafkajs's `CompressionCodecs` map: `CompressionCodecs[CompressionTypes.ZSTD] = () => codec`. */
+export type CompressionCodecsMap = Record<number, () => KafkajsCodec>;
+
+/** Per-codec counters. */
+export interface CodecStats {
+  decompressCalls: number;
+  /** Compressed bytes read. */
+  decompressBytesIn: number;
+  /** Decompressed bytes produced. */
+  decompressBytesOut: number;
+  /** Milliseconds spent decompressing. */
+  decompressMs: number;
+  decompressErrors: number;
+  /** Decompressions that went into an arena lease (recycling mode). */
+  decompressIntoLeases: number;
+  compressCalls: number;
+  compressBytesIn: number;
+  compressBytesOut: number;
+  compressMs: number;
+  compressErrors: number;
+}
+
+/** Options for {@link registerCodecs}. */
+export interface RegisterCodecsOptions {
+  /** Which codecs to register. Default all four: gzip, snappy, lz4, zstd. */
+  codecs?: CodecName[];
+  /** Compression level per codec for producers (zstd default 3, gzip default 6, lz4 1). */
+  levels?: Partial<Record<CodecName, number>>;
+  /** Cap on one batch's decompressed size. Default 256 MiB. */
+  maxOutputBytes?: number;
+}
+
+/** The registered codecs and their counters. */
+export interface RegisteredCodecs {
+  /** A snapshot of the counters, per codec. */
+  stats(): Record<CodecName, CodecStats>;
+}
+
+/**
+ * The fetch a decompression belongs to. The consumer helper enters one per fetch (on kafkajs's
+ * FETCH_START event), and kafkajs decodes the fetch response inside that async context, so the
+ * codec knows which arena to use and which fetch the lease belongs to.
+ * @internal
+ */
+export interface FetchScope {
+  arena: Arena;
+  adopt(lease: Lease): void;
+}
+
+/** @internal */
+export const fetchScope = new AsyncLocalStorage<FetchScope>();
+
+const ALL: Record<CodecName, Codec> = { gzip, snappy, lz4, zstd };
+
+function emptyStats(): CodecStats {
+  return {
+    decompressCalls: 0,
+    decompressBytesIn: 0,
+    decompressBytesOut: 0,
+    decompressMs: 0,
+    decompressErrors: 0,
+    decompressIntoLeases: 0,
+    compressCalls: 0,
+    compressBytesIn: 0,
+    compressBytesOut: 0,
+    compressMs: 0,
+    compressErrors: 0,
+  };
+}
+
+const registry = new Map<CodecName, CodecStats>();
+
+function adapt(codec: Codec, level: number | undefined, maxOutputBytes: number, stats: CodecStats): KafkajsCodec {
+  return {
+    async compress(encoder) {
+      const input = encoder.buffer;
+      const t0 = performance.now();
+      try {
+        const out = codec.compress(input, level === undefined ? undefined : { level });
+        stats.compressCalls++;
+        stats.compressBytesIn += input.length;
+        stats.compressBytesOut += out.length;
+        return out;
+      } catch (err) {
+        stats.compressErrors++;
+        throw err;
+      } finally {
+        stats.compressMs += performance.now() - t0;
+      }
+    },
+    async decompress(buffer) {
+      const t0 = performance.now();
+      try {
+        const scope = fetchScope.getStore();
+        let out: Buffer;
+        if (scope !== undefined) {
+          // Recycling mode: decode into the consumer's arena; the helper releases the lease.
+          const lease = codec.decompress(buffer, { arena: scope.arena, maxOutputBytes });
+          scope.adopt(lease);
+          stats.decompressIntoLeases++;
+          out = lease.bytes;
+        } else {
+          out = codec.decompress(buffer, { maxOutputBytes });
+        }
+        stats.decompressCalls++;
+        stats.decompressBytesIn += buffer.length;
+        stats.decompressBytesOut += out.length;
+        return out;
+      } catch (err) {
+        stats.decompressErrors++;
+        throw err;
+      } finally {
+        stats.decompressMs += performance.now() - t0;
+      }
+    },
+  };
+}
+
+/**
+ * Registers kafka-arena's codecs in kafkajs's `CompressionCodecs` in one call:
+ *
+ * ```js
+ * const { CompressionCodecs } = require('kafkajs')
+ * require('kafka-arena').registerCodecs(CompressionCodecs)
+ * ```
+ *
+ * kafkajs calls the factory once per batch, so each factory returns one shared codec object.
+ * On its own this mode hands kafkajs Buffers it owns: nothing is ever revoked. The recycling
+ * mode is opt-in per consumer, through {@link arenaConsumer}.
+ */
+export function registerCodecs(compressionCodecs: CompressionCodecsMap, options: RegisterCodecsOptions = {}): RegisteredCodecs {
+  const names = options.codecs ?? (Object.keys(ALL) as CodecName[]);
+  const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  for (const name of names) {
+    const codec = ALL[name];
+    if (codec === undefined) throw new TypeError(`unknown codec '${name}'`);
+    let stats = registry.get(name);
+    if (stats === undefined) {
+      stats = emptyStats();
+      registry.set(name, stats);
+    }
+    const adapted = adapt(codec, options.levels?.[name], maxOutputBytes, stats);
+    compressionCodecs[codec.kafkaType] = () => adapted;
+  }
+  return { stats: codecStats };
+}
+
+/** Counters of every codec registered through {@link registerCodecs}, process-wide. */
+export function codecStats(): Record<CodecName, CodecStats> {
+  const out = {} as Record<CodecName, CodecStats>;
+  for (const name of Object.keys(ALL) as CodecName[]) out[name] = { ...(registry.get(name) ?? emptyStats()) };
+  return out;
+}

@@ -1,0 +1,385 @@
+import type { Arena, Lease } from '../arena';
+import { ArgumentError } from '../errors';
+import { FetchScope, fetchScope } from './codecs';
+
+/** The parts of a kafkajs message this module reads. */
+export interface KafkajsMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  offset: string;
+  timestamp: string;
+  [extra: string]: unknown;
+}
+
+/** The parts of a kafkajs Batch this module reads. */
+export interface KafkajsBatch {
+  topic: string;
+  partition: number;
+  messages: KafkajsMessage[];
+  /** Every decoded message, including control records, aborted and below-offset ones. */
+  rawMessages?: KafkajsMessage[];
+  [extra: string]: unknown;
+}
+
+export interface EachBatchPayload {
+  batch: KafkajsBatch;
+  [extra: string]: unknown;
+}
+
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: KafkajsMessage;
+  [extra: string]: unknown;
+}
+
+/** What `eachBatch` receives in recycling mode: kafkajs's payload plus `retainBatch`. */
+export interface ArenaEachBatchPayload extends EachBatchPayload {
+  /**
+   * Keeps this batch's memory past the handler (for a pipeline that processes it later).
+   * Returns the function that gives it back; call it exactly once.
+   */
+  retainBatch(): () => void;
+}
+
+/** The parts of a kafkajs Consumer this module uses. */
+export interface KafkajsConsumer {
+  run(config: Record<string, unknown>): Promise<void>;
+  pause(topics: Array<{ topic: string; partitions?: number[] }>): void;
+  resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+  paused(): Array<{ topic: string; partitions: number[] }>;
+  on(event: string, listener: (event: { payload: Record<string, unknown> }) => void): () => void;
+  events: Record<string, string>;
+}
+
+/** Options for {@link arenaConsumer}. */
+export interface ArenaConsumerOptions {
+  /** The arena fetched batches are decompressed into. */
+  arena: Arena;
+  /** Pause the assigned partitions when leased bytes pass this. Default 75 % of the budget. */
+  highWaterBytes?: number;
+  /** Resume once leased bytes are back below this. Default 40 % of the budget. */
+  lowWaterBytes?: number;
+  /** How often to check for resuming while paused, in ms. Default 25. */
+  resumeCheckMs?: number;
+}
+
+/** Counters of the consumer helper. */
+export interface ArenaConsumerStats {
+  /** Times the assigned partitions were paused for memory. */
+  pauses: number;
+  /** Times they were resumed. */
+  resumes: number;
+  /** True while paused for memory. */
+  paused: boolean;
+  /** Leases decompressed into the arena for this consumer. */
+  leasesCreated: number;
+  /** Leases released, by the path that released them. */
+  released: {
+    /** When the `eachBatch` handler that received them settled. */
+    handler: number;
+    /** By `eachMessage` processing once the partition moved past them, or its batch ended. */
+    messages: number;
+    /** Delivered to no handler (control batches, aborted transactions, records below the fetch
+     * offset, batches dropped by seek, pause or a revoked assignment): released once kafkajs
+     * finished the fetch they came from. */
+    undelivered: number;
+    /** On rebalance, stop, crash or disconnect. */
+    shutdown: number;
+  };
+  /** Leases held now by this consumer (decoded fetches not yet processed). */
+  held: number;
+  /** Highest arena leased bytes seen by this consumer's checks. */
+  highWaterBytesSeen: number;
+}
+
+class Scope implements FetchScope {
+  readonly arena: Arena;
+  readonly leases = new Set<Lease>();
+  constructor(private readonly owner: ArenaConsumer) {
+    this.arena = owner.arena;
+  }
+  adopt(lease: Lease): void {
+    this.leases.add(lease);
+    this.owner._adopted(lease, this);
+  }
+}
+
+/**
+ * The recycling mode for a kafkajs consumer: fetched batches are decompressed into `arena`
+ * leases, and every lease is released once kafkajs is done with it:
+ * - `eachBatch`: when the handler settles (unless it called `retainBatch()`);
+ * - `eachMessage`: when the partition's processing moves past the record batch;
+ * - batches that reach no handler (control batches, aborted transactions, records below the
+ *   fetch offset, data dropped by seek, pause or rebalance): when kafkajs starts that broker's
+ *   next fetch, which it only does after the previous fetch was fully processed;
+ * - everything left: on rebalance, stop, crash or disconnect.
+ *
+ * **The contract:** `message.key`, `message.value` and header values are views of arena memory,
+ * valid until the handler settles. Keep data past that with {@link detachMessage} or
+ * `Buffer.from(view)`; a view kept without copying reads as empty after release, never as
+ * another message's bytes.
+ *
+ * **Backpressure:** when the arena's leased bytes pass `highWaterBytes`, the assigned partitions
+ * are paused (only those the application had not paused itself), and resumed below
+ * `lowWaterBytes`. kafkajs's decode is never blocked: leases are taken with `acquireSync`, so a
+ * fetch larger than the budget still completes. Memory stays within
+ * `highWaterBytes + one fetch's decompressed size per broker` (kafkajs keeps one fetch in flight
+ * per broker; a fetch is at most `maxBytes` compressed).
+ *
+ * Register the codecs first with `registerCodecs(CompressionCodecs)`.
+ */
+export class ArenaConsumer {
+  readonly arena: Arena;
+  readonly highWaterBytes: number;
+  readonly lowWaterBytes: number;
+  readonly #consumer: KafkajsConsumer;
+  readonly #resumeCheckMs: number;
+  readonly #byBuffer = new WeakMap<ArrayBufferLike, { lease: Lease; scope: Scope | undefined }>();
+  readonly #scopes = new Map<number, Scope>();
+  readonly #current = new Map<string, Lease>();
+  readonly #removers: Array<() => void> = [];
+  #assignment = new Map<string, number[]>();
+  #pausedByUs: Array<{ topic: string; partitions: number[] }> = [];
+  #resumeTimer: NodeJS.Timeout | undefined;
+  #stats: ArenaConsumerStats = {
+    pauses: 0,
+    resumes: 0,
+    paused: false,
+    leasesCreated: 0,
+    released: { handler: 0, messages: 0, undelivered: 0, shutdown: 0 },
+    held: 0,
+    highWaterBytesSeen: 0,
+  };
+
+  constructor(consumer: KafkajsConsumer, options: ArenaConsumerOptions) {
+    if (!options?.arena) throw new ArgumentError('arenaConsumer needs an arena');
+    this.arena = options.arena;
+    this.#consumer = consumer;
+    this.highWaterBytes = options.highWaterBytes ?? Math.floor(this.arena.maxBytes * 0.75);
+    this.lowWaterBytes = options.lowWaterBytes ?? Math.floor(this.arena.maxBytes * 0.4);
+    if (this.lowWaterBytes > this.highWaterBytes) throw new ArgumentError('lowWaterBytes must not exceed highWaterBytes');
+    this.#resumeCheckMs = options.resumeCheckMs ?? 25;
+    const ev = consumer.events;
+    this.#removers.push(
+      consumer.on(ev.FETCH_START, (e) => this.#onFetchStart(Number(e.payload.nodeId))),
+      consumer.on(ev.GROUP_JOIN, (e) => this.#onGroupJoin(e.payload.memberAssignment as Record<string, number[]> | undefined)),
+      consumer.on(ev.END_BATCH_PROCESS, (e) => this.#releaseCurrent(`${e.payload.topic}|${e.payload.partition}`)),
+      // After these kafkajs has stopped every fetcher and waited for its batches.
+      consumer.on(ev.REBALANCING, () => this.#releaseAll()),
+      consumer.on(ev.STOP, () => this.#releaseAll()),
+      consumer.on(ev.CRASH, () => this.#releaseAll()),
+      consumer.on(ev.DISCONNECT, () => this.#releaseAll()),
+    );
+  }
+
+  /**
+   * `consumer.run(config)` with the handlers wrapped for lease release. Takes the same config as
+   * kafkajs; `eachBatch` receives `retainBatch()` in addition.
+   */
+  run(config: Record<string, unknown> & {
+    eachBatch?: (payload: ArenaEachBatchPayload) => Promise<void>;
+    eachMessage?: (payload: EachMessagePayload) => Promise<void>;
+  }): Promise<void> {
+    const wrapped: Record<string, unknown> = { ...config };
+    if (config.eachBatch) {
+      const user = config.eachBatch;
+      wrapped.eachBatch = async (payload: EachBatchPayload) => {
+        const leases = this.#claim(payload.batch);
+        const retainBatch = () => {
+          const kept = leases.map((l) => l.retain());
+          let done = false;
+          return () => {
+            if (done) return;
+            done = true;
+            for (const l of kept) this.#release(l, 'handler');
+          };
+        };
+        try {
+          await user({ ...payload, retainBatch });
+        } finally {
+          for (const l of leases) this.#release(l, 'handler');
+        }
+      };
+    }
+    if (config.eachMessage) {
+      const user = config.eachMessage;
+      wrapped.eachMessage = async (payload: EachMessagePayload) => {
+        this.#advance(`${payload.topic}|${payload.partition}`, payload.message);
+        await user(payload);
+      };
+    }
+    return this.#consumer.run(wrapped);
+  }
+
+  /** Counters; see {@link ArenaConsumerStats}. */
+  stats(): ArenaConsumerStats {
+    return { ...this.#stats, released: { ...this.#stats.released } };
+  }
+
+  /** Removes the event listeners and releases whatever is still held. */
+  close(): void {
+    for (const remove of this.#removers.splice(0)) remove();
+    this.#releaseAll();
+    this.#stopResumeTimer();
+  }
+
+  // ---- internals ----
+
+  /** @internal A decompression in one of this consumer's fetches produced `lease`. */
+  _adopted(lease: Lease, scope: Scope): void {
+    this.#byBuffer.set(lease.bytes.buffer, { lease, scope });
+    this.#stats.leasesCreated++;
+    this.#stats.held++;
+    this.#checkPressure();
+  }
+
+  #onFetchStart(nodeId: number): void {
+    // kafkajs starts a broker's next fetch only after every batch of the previous one was
+    // processed, so what that fetch still holds reached no handler: release it.
+    const previous = this.#scopes.get(nodeId);
+    if (previous) this.#closeScope(previous, 'undelivered');
+    const scope = new Scope(this);
+    this.#scopes.set(nodeId, scope);
+    // FETCH_START is emitted synchronously right before kafkajs calls consumerGroup.fetch, so the
+    // fetch and the decode of its response run inside this context.
+    fetchScope.enterWith(scope);
+  }
+
+  #onGroupJoin(assignment: Record<string, number[]> | undefined): void {
+    this.#assignment = new Map(Object.entries(assignment ?? {}));
+    this.#pausedByUs = [];
+    this.#stats.paused = false;
+  }
+
+  #lookup(buf: Buffer | null | undefined): { lease: Lease; scope: Scope | undefined } | undefined {
+    return buf ? this.#byBuffer.get(buf.buffer) : undefined;
+  }
+
+  /** Moves the batch's leases from their fetch to the handler. */
+  #claim(batch: KafkajsBatch): Lease[] {
+    const leases: Lease[] = [];
+    let last: ArrayBufferLike | undefined;
+    for (const m of batch.rawMessages ?? batch.messages) {
+      for (const buf of [m.value, m.key]) {
+        if (!buf || buf.buffer === last) continue;
+        last = buf.buffer;
+        const entry = this.#byBuffer.get(buf.buffer);
+        if (entry?.scope && entry.scope.leases.delete(entry.lease)) {
+          entry.scope = undefined;
+          leases.push(entry.lease);
+        }
+      }
+    }
+    return leases;
+  }
+
+  /** eachMessage: once a partition moves to a new record batch, the previous one is done. */
+  #advance(key: string, message: KafkajsMessage): void {
+    const entry = this.#lookup(message.value) ?? this.#lookup(message.key);
+    if (!entry) return;
+    const current = this.#current.get(key);
+    if (current === entry.lease) return;
+    if (!entry.scope || !entry.scope.leases.delete(entry.lease)) return;
+    entry.scope = undefined;
+    if (current) this.#release(current, 'messages');
+    this.#current.set(key, entry.lease);
+  }
+
+  #releaseCurrent(key: string): void {
+    const current = this.#current.get(key);
+    if (!current) return;
+    this.#current.delete(key);
+    this.#release(current, 'messages');
+  }
+
+  #release(lease: Lease, path: keyof ArenaConsumerStats['released']): void {
+    if (lease.released) return;
+    if (lease.release()) {
+      this.#stats.released[path]++;
+      this.#stats.held--;
+    }
+    this.#checkPressure();
+  }
+
+  #closeScope(scope: Scope, path: keyof ArenaConsumerStats['released']): void {
+    for (const lease of scope.leases) {
+      const entry = this.#byBuffer.get(lease.bytes.buffer);
+      if (entry) entry.scope = undefined;
+      this.#release(lease, path);
+    }
+    scope.leases.clear();
+  }
+
+  #releaseAll(): void {
+    for (const scope of this.#scopes.values()) this.#closeScope(scope, 'shutdown');
+    this.#scopes.clear();
+    const current = [...this.#current.values()];
+    this.#current.clear();
+    for (const l of current) this.#release(l, 'shutdown');
+  }
+
+  #checkPressure(): void {
+    const leased = this.arena.leasedBytes;
+    if (leased > this.#stats.highWaterBytesSeen) this.#stats.highWaterBytesSeen = leased;
+    if (!this.#stats.paused && leased > this.highWaterBytes) this.#pause();
+    else if (this.#stats.paused && leased <= this.lowWaterBytes) this.#resume();
+  }
+
+  #pause(): void {
+    const userPaused = new Map(this.#consumer.paused().map((p) => [p.topic, new Set(p.partitions)]));
+    const toPause: Array<{ topic: string; partitions: number[] }> = [];
+    for (const [topic, partitions] of this.#assignment) {
+      const mine = partitions.filter((p) => !userPaused.get(topic)?.has(p));
+      if (mine.length > 0) toPause.push({ topic, partitions: mine });
+    }
+    this.#stats.paused = true;
+    this.#stats.pauses++;
+    this.#pausedByUs = toPause;
+    if (toPause.length > 0) this.#consumer.pause(toPause);
+    this.#startResumeTimer();
+  }
+
+  #resume(): void {
+    this.#stats.paused = false;
+    this.#stats.resumes++;
+    const toResume = this.#pausedByUs;
+    this.#pausedByUs = [];
+    if (toResume.length > 0) this.#consumer.resume(toResume);
+    this.#stopResumeTimer();
+  }
+
+  #startResumeTimer(): void {
+    // Releases by the application (retainBatch, arena leases elsewhere) do not pass through
+    // here, so poll while paused.
+    if (this.#resumeTimer) return;
+    this.#resumeTimer = setInterval(() => this.#checkPressure(), this.#resumeCheckMs);
+    this.#resumeTimer.unref();
+  }
+
+  #stopResumeTimer(): void {
+    if (!this.#resumeTimer) return;
+    clearInterval(this.#resumeTimer);
+    this.#resumeTimer = undefined;
+  }
+}
+
+/** Creates the recycling mode for `consumer`; see {@link ArenaConsumer}. */
+export function arenaConsumer(consumer: KafkajsConsumer, options: ArenaConsumerOptions): ArenaConsumer {
+  return new ArenaConsumer(consumer, options);
+}
+
+/**
+ * A copy of a kafkajs message whose key, value and header values the caller owns: use it for
+ * what must outlive the handler in recycling mode.
+ */
+export function detachMessage<M extends KafkajsMessage>(message: M): M {
+  const copy = (b: Buffer | string | null | undefined) => (Buffer.isBuffer(b) ? Buffer.from(b) : b);
+  let headers: KafkajsMessage['headers'];
+  if (message.headers) {
+    headers = {};
+    for (const [k, v] of Object.entries(message.headers)) headers[k] = Array.isArray(v) ? v.map((x) => copy(x)!) : copy(v)!;
+  }
+  return { ...message, key: copy(message.key) as Buffer | null, value: copy(message.value) as Buffer | null, headers };
+}

@@ -1,0 +1,143 @@
+import { ArgumentError } from '../errors';
+
+/** The parts of kafkajs's Producer this module uses. */
+export interface KafkajsProducer {
+  send(record: ProducerRecordLike): Promise<unknown>;
+  sendBatch(batch: { topicMessages?: ProducerRecordLike[]; [extra: string]: unknown }): Promise<unknown>;
+}
+
+export interface MessageLike {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  [extra: string]: unknown;
+}
+
+export interface ProducerRecordLike {
+  topic: string;
+  messages: MessageLike[];
+  [extra: string]: unknown;
+}
+
+/** Options for {@link boundedProducer}. */
+export interface BoundedProducerOptions {
+  /** Bytes (keys + values + headers) allowed in flight at once. Default 32 MiB. */
+  maxInFlightBytes?: number;
+}
+
+/** Counters of a bounded producer. */
+export interface BoundedProducerStats {
+  inFlightBytes: number;
+  inFlightRequests: number;
+  /** Calls that had to wait for room. */
+  waits: number;
+  /** Highest in-flight bytes seen. */
+  highWaterBytes: number;
+  sent: number;
+  failed: number;
+}
+
+function byteLength(v: Buffer | string | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
+/** Bytes a record set counts for: keys, values, header keys and values. */
+export function recordBytes(records: ProducerRecordLike[]): number {
+  let n = 0;
+  for (const r of records) {
+    for (const m of r.messages) {
+      n += byteLength(m.key) + byteLength(m.value);
+      if (m.headers) {
+        for (const [k, v] of Object.entries(m.headers)) {
+          n += Buffer.byteLength(k);
+          if (Array.isArray(v)) for (const x of v) n += byteLength(x);
+          else n += byteLength(v);
+        }
+      }
+    }
+  }
+  return n;
+}
+
+/**
+ * Bounds what a kafkajs producer holds in flight, in bytes: `send` and `sendBatch` wait (FIFO)
+ * while the bytes already sent but not yet acknowledged would pass `maxInFlightBytes`, so a
+ * producer faster than the broker slows down instead of queueing without limit. A single record
+ * set larger than the bound goes alone.
+ */
+export class BoundedProducer {
+  readonly maxInFlightBytes: number;
+  readonly #producer: KafkajsProducer;
+  #inFlight = 0;
+  #requests = 0;
+  #waiters: Array<{ bytes: number; go: () => void }> = [];
+  #stats = { waits: 0, highWaterBytes: 0, sent: 0, failed: 0 };
+
+  constructor(producer: KafkajsProducer, options: BoundedProducerOptions = {}) {
+    this.#producer = producer;
+    this.maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
+    if (!Number.isSafeInteger(this.maxInFlightBytes) || this.maxInFlightBytes <= 0) {
+      throw new ArgumentError(`maxInFlightBytes must be a positive integer, got ${this.maxInFlightBytes}`);
+    }
+  }
+
+  /** `producer.send(record)`, waiting for room first. */
+  send(record: ProducerRecordLike): Promise<unknown> {
+    return this.#run(recordBytes([record]), () => this.#producer.send(record));
+  }
+
+  /** `producer.sendBatch(batch)`, waiting for room first. */
+  sendBatch(batch: { topicMessages?: ProducerRecordLike[]; [extra: string]: unknown }): Promise<unknown> {
+    return this.#run(recordBytes(batch.topicMessages ?? []), () => this.#producer.sendBatch(batch));
+  }
+
+  /** Counters. */
+  stats(): BoundedProducerStats {
+    return { inFlightBytes: this.#inFlight, inFlightRequests: this.#requests, ...this.#stats };
+  }
+
+  async #run(bytes: number, call: () => Promise<unknown>): Promise<unknown> {
+    if (this.#waiters.length > 0 || !this.#fits(bytes)) {
+      this.#stats.waits++;
+      await new Promise<void>((go) => this.#waiters.push({ bytes, go }));
+    } else {
+      this.#take(bytes);
+    }
+    try {
+      const result = await call();
+      this.#stats.sent++;
+      return result;
+    } catch (err) {
+      this.#stats.failed++;
+      throw err;
+    } finally {
+      this.#inFlight -= bytes;
+      this.#requests--;
+      this.#wake();
+    }
+  }
+
+  #fits(bytes: number): boolean {
+    return this.#inFlight + bytes <= this.maxInFlightBytes || this.#inFlight === 0;
+  }
+
+  #take(bytes: number): void {
+    this.#inFlight += bytes;
+    this.#requests++;
+    if (this.#inFlight > this.#stats.highWaterBytes) this.#stats.highWaterBytes = this.#inFlight;
+  }
+
+  #wake(): void {
+    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0].bytes)) {
+      const w = this.#waiters.shift()!;
+      this.#take(w.bytes);
+      w.go();
+    }
+  }
+}
+
+/** Wraps `producer` with a byte bound on in-flight sends; see {@link BoundedProducer}. */
+export function boundedProducer(producer: KafkajsProducer, options?: BoundedProducerOptions): BoundedProducer {
+  return new BoundedProducer(producer, options);
+}

@@ -1,0 +1,282 @@
+/**
+ * Lease lifecycle of the recycling consumer against kafkajs's own Batch class and RecordBatch
+ * decoder, driven the way kafkajs's runner drives them (FETCH_START, decode, handler, events).
+ * This reaches the cases a mock broker cannot produce on demand: control batches, aborted
+ * transactions, records below the fetch offset, and batches dropped by seek, pause or rebalance.
+ * The real-broker tests are in broker.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { Arena, registerCodecs, arenaConsumer, detachMessage } from '../../src';
+import type { KafkajsConsumer } from '../../src';
+
+// kafkajs internals, used as kafkajs itself uses them.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { CompressionCodecs, CompressionTypes } = require('kafkajs');
+const { RecordBatch: RecordBatchEncoder } = require('kafkajs/src/protocol/recordBatch/v0');
+const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+const Decoder = require('kafkajs/src/protocol/decoder');
+const Batch = require('kafkajs/src/consumer/batch');
+const Long = require('kafkajs/src/utils/long');
+
+registerCodecs(CompressionCodecs);
+
+const EVENTS = {
+  FETCH_START: 'consumer.fetch_start',
+  FETCH: 'consumer.fetch',
+  GROUP_JOIN: 'consumer.group_join',
+  START_BATCH_PROCESS: 'consumer.start_batch_process',
+  END_BATCH_PROCESS: 'consumer.end_batch_process',
+  REBALANCING: 'consumer.rebalancing',
+  STOP: 'consumer.stop',
+  CRASH: 'consumer.crash',
+  DISCONNECT: 'consumer.disconnect',
+};
+
+interface PartitionFetch {
+  topic: string;
+  partition: number;
+  fetchOffset: string;
+  recordBatches: Buffer[];
+  abortedTransactions?: Array<{ producerId: string; firstOffset: string }>;
+}
+
+/** A stand-in for kafkajs's Consumer + Runner, following runner.fetch / handleBatch. */
+class FakeConsumer implements KafkajsConsumer {
+  events = EVENTS;
+  emitter = new EventEmitter();
+  config: Record<string, any> = {};
+  pausedTopics = new Map<string, Set<number>>();
+  seeks = new Set<string>();
+
+  on(event: string, listener: (e: { payload: Record<string, unknown> }) => void): () => void {
+    this.emitter.addListener(event, listener);
+    return () => this.emitter.removeListener(event, listener);
+  }
+  async run(config: Record<string, unknown>): Promise<void> {
+    this.config = config;
+  }
+  pause(topics: Array<{ topic: string; partitions?: number[] }>): void {
+    for (const t of topics) {
+      const set = this.pausedTopics.get(t.topic) ?? new Set<number>();
+      for (const p of t.partitions ?? []) set.add(p);
+      this.pausedTopics.set(t.topic, set);
+    }
+  }
+  resume(topics: Array<{ topic: string; partitions?: number[] }>): void {
+    for (const t of topics) for (const p of t.partitions ?? []) this.pausedTopics.get(t.topic)?.delete(p);
+  }
+  paused(): Array<{ topic: string; partitions: number[] }> {
+    return [...this.pausedTopics].map(([topic, set]) => ({ topic, partitions: [...set] })).filter((p) => p.partitions.length > 0);
+  }
+  emitEvent(name: string, payload: Record<string, unknown>): void {
+    this.emitter.emit(name, { payload });
+  }
+
+  /** runner.fetch: FETCH_START, then consumerGroup.fetch in the same synchronous turn. */
+  async fetch(nodeId: number, partitions: PartitionFetch[]): Promise<any[]> {
+    this.emitEvent(EVENTS.FETCH_START, { nodeId });
+    const batches = await this.#decode(partitions);
+    this.emitEvent(EVENTS.FETCH, { nodeId });
+    return batches;
+  }
+
+  async #decode(partitions: PartitionFetch[]): Promise<any[]> {
+    const out = [];
+    for (const p of partitions) {
+      const messages = [];
+      for (const bytes of p.recordBatches) {
+        const decoded = await RecordBatchDecoder(new Decoder(bytes));
+        messages.push(...decoded.records);
+      }
+      // consumerGroup.fetch drops data of partitions seeked or paused meanwhile.
+      if (this.seeks.has(`${p.topic}|${p.partition}`) || this.pausedTopics.get(p.topic)?.has(p.partition)) continue;
+      out.push(new Batch(p.topic, p.fetchOffset, { partition: p.partition, highWatermark: '1000', abortedTransactions: p.abortedTransactions ?? [], messages }));
+    }
+    return out;
+  }
+
+  /** runner.handleBatch. */
+  async handle(batch: any): Promise<void> {
+    if (batch.isEmpty()) return;
+    this.emitEvent(EVENTS.START_BATCH_PROCESS, { topic: batch.topic, partition: batch.partition });
+    if (this.config.eachMessage) {
+      for (const message of batch.messages) await this.config.eachMessage({ topic: batch.topic, partition: batch.partition, message });
+    } else {
+      await this.config.eachBatch({ batch });
+    }
+    this.emitEvent(EVENTS.END_BATCH_PROCESS, { topic: batch.topic, partition: batch.partition });
+  }
+}
+
+async function encode(compression: number, firstOffset: number, values: string[], extra: Record<string, unknown> = {}): Promise<Buffer> {
+  const records = values.map((v, i) => ({ key: Buffer.from(`k${firstOffset + i}`), value: Buffer.from(v), offsetDelta: i, timestampDelta: 0, headers: {} }));
+  const RecordEncoder = require('kafkajs/src/protocol/recordBatch/record/v0');
+  const encoded = await RecordBatchEncoder({
+    compression,
+    firstOffset: Long.fromValue(firstOffset),
+    lastOffsetDelta: values.length - 1,
+    records: records.map((r) => RecordEncoder(r)),
+    ...extra,
+  });
+  return encoded.buffer;
+}
+
+/** Sets the control bit (0x20) in a kafkajs-encoded batch (kafkajs does not check the CRC). */
+function asControl(batch: Buffer): Buffer {
+  const b = Buffer.from(batch);
+  const attrPos = 8 + 4 + 4 + 1 + 4;
+  b.writeInt16BE(b.readInt16BE(attrPos) | 0x20, attrPos);
+  return b;
+}
+
+const payload = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}-${i}-${'x'.repeat(200)}`);
+
+test('eachBatch: leases are released when the handler settles and kept views read as empty', async () => {
+  const arena = new Arena({ maxBytes: 8 << 20 });
+  const consumer = new FakeConsumer();
+  const helper = arenaConsumer(consumer, { arena });
+  const kept: Buffer[] = [];
+  const copies: Buffer[] = [];
+  await helper.run({
+    eachBatch: async ({ batch }: any) => {
+      assert.ok(arena.stats().leasedCount > 0, 'decompressed into the arena');
+      kept.push(batch.messages[0].value);
+      copies.push(detachMessage(batch.messages[0]).value!);
+      assert.equal(batch.messages[0].value.toString().slice(0, 4), 'zs-0');
+    },
+  });
+  const bytes = await encode(CompressionTypes.ZSTD, 0, payload(50, 'zs'));
+  const batches = await consumer.fetch(1, [{ topic: 't', partition: 0, fetchOffset: '0', recordBatches: [bytes] }]);
+  assert.equal(batches.length, 1);
+  await consumer.handle(batches[0]);
+  assert.equal(arena.stats().leasedBytes, 0, 'released at handler settle');
+  assert.equal(helper.stats().released.handler, 1);
+  assert.equal(kept[0].length, 0, 'a view kept past the handler is revoked');
+  assert.equal(copies[0].toString().slice(0, 4), 'zs-0', 'detached copy survives');
+});
+
+test('eachMessage: a record batch is released once the partition moves past it or the batch ends', async () => {
+  const arena = new Arena({ maxBytes: 8 << 20 });
+  const consumer = new FakeConsumer();
+  const helper = arenaConsumer(consumer, { arena });
+  const seen: string[] = [];
+  const leasedDuring: number[] = [];
+  await helper.run({
+    eachMessage: async ({ message }: any) => {
+      seen.push(message.value.toString().split('-').slice(0, 2).join('-'));
+      leasedDuring.push(arena.stats().leasedCount);
+    },
+  });
+  const a = await encode(CompressionTypes.LZ4, 0, payload(3, 'a'));
+  const b = await encode(CompressionTypes.Snappy, 3, payload(3, 'b'));
+  const [batch] = await consumer.fetch(1, [{ topic: 't', partition: 0, fetchOffset: '0', recordBatches: [a, b] }]);
+  await consumer.handle(batch);
+  assert.deepEqual(seen, ['a-0', 'a-1', 'a-2', 'b-0', 'b-1', 'b-2']);
+  assert.deepEqual(leasedDuring, [2, 2, 2, 1, 1, 1], 'the first record batch went when the second began');
+  assert.equal(arena.stats().leasedBytes, 0);
+  assert.equal(helper.stats().released.messages, 2);
+});
+
+test('batches that reach no handler are released when the broker fetch completes: control, aborted, below offset, seek, pause', async () => {
+  const arena = new Arena({ maxBytes: 8 << 20 });
+  const consumer = new FakeConsumer();
+  const helper = arenaConsumer(consumer, { arena });
+  const delivered: string[] = [];
+  await helper.run({
+    eachBatch: async ({ batch }: any) => {
+      for (const m of batch.messages) delivered.push(m.value.toString().split('-').slice(0, 2).join('-'));
+    },
+  });
+  const control = asControl(await encode(CompressionTypes.ZSTD, 0, payload(1, 'ctl')));
+  const aborted = await encode(CompressionTypes.ZSTD, 0, payload(4, 'ab'), { transactional: true, producerId: Long.fromValue(77), producerEpoch: 0 });
+  const below = await encode(CompressionTypes.GZIP, 0, payload(5, 'lo'));
+  const seeked = await encode(CompressionTypes.LZ4, 0, payload(5, 'sk'));
+  const paused = await encode(CompressionTypes.Snappy, 0, payload(5, 'pz'));
+  const ok = await encode(CompressionTypes.ZSTD, 0, payload(2, 'ok'));
+  consumer.seeks.add('t|3');
+  consumer.pausedTopics.set('t', new Set([4]));
+  const batches = await consumer.fetch(7, [
+    { topic: 't', partition: 0, fetchOffset: '0', recordBatches: [control] },
+    { topic: 't', partition: 1, fetchOffset: '0', recordBatches: [aborted], abortedTransactions: [{ producerId: '77', firstOffset: '0' }] },
+    { topic: 't', partition: 2, fetchOffset: '5', recordBatches: [below] },
+    { topic: 't', partition: 3, fetchOffset: '0', recordBatches: [seeked] },
+    { topic: 't', partition: 4, fetchOffset: '0', recordBatches: [paused] },
+    { topic: 't', partition: 5, fetchOffset: '0', recordBatches: [ok] },
+  ]);
+  assert.equal(arena.stats().leasedCount, 6);
+  assert.equal(batches.length, 4, 'seeked and paused partitions were dropped by the fetch');
+  for (const b of batches) await consumer.handle(b);
+  assert.deepEqual(delivered, ['ok-0', 'ok-1']);
+  assert.equal(arena.stats().leasedCount, 5, 'only the delivered batch was released by its handler');
+  // kafkajs starts this broker's next fetch only after the previous one was processed.
+  await consumer.fetch(7, []);
+  assert.equal(arena.stats().leasedCount, 0);
+  assert.equal(arena.stats().leasedBytes, 0);
+  const s = helper.stats();
+  assert.equal(s.released.undelivered, 5);
+  assert.equal(s.released.handler, 1);
+  assert.equal(s.held, 0);
+});
+
+test('a fetch interrupted by a rebalance, stop or crash releases everything it held', async () => {
+  for (const ev of [EVENTS.REBALANCING, EVENTS.STOP, EVENTS.CRASH, EVENTS.DISCONNECT]) {
+    const arena = new Arena({ maxBytes: 8 << 20 });
+    const consumer = new FakeConsumer();
+    const helper = arenaConsumer(consumer, { arena });
+    await helper.run({ eachBatch: async () => {} });
+    const bytes = await encode(CompressionTypes.ZSTD, 0, payload(10, 'rb'));
+    await consumer.fetch(1, [{ topic: 't', partition: 0, fetchOffset: '0', recordBatches: [bytes] }]);
+    await consumer.fetch(2, [{ topic: 't', partition: 1, fetchOffset: '0', recordBatches: [bytes] }]);
+    assert.equal(arena.stats().leasedCount, 2);
+    consumer.emitEvent(ev, {});
+    assert.equal(arena.stats().leasedCount, 0, ev);
+    assert.equal(helper.stats().released.shutdown, 2);
+    helper.close();
+  }
+});
+
+test('retainBatch keeps memory past the handler; backpressure pauses assigned partitions and resumes below the low-water mark', async () => {
+  const arena = new Arena({ maxBytes: 1 << 20 });
+  const consumer = new FakeConsumer();
+  const helper = arenaConsumer(consumer, { arena, highWaterBytes: 300 << 10, lowWaterBytes: 100 << 10, resumeCheckMs: 5 });
+  consumer.emitEvent(EVENTS.GROUP_JOIN, { memberAssignment: { t: [0, 1, 2], u: [0] } });
+  consumer.pausedTopics.set('u', new Set([0])); // paused by the application: not ours to resume
+  const keep: Array<() => void> = [];
+  await helper.run({
+    eachBatch: async ({ retainBatch }: any) => {
+      keep.push(retainBatch());
+    },
+  });
+  for (let i = 0; i < 6; i++) {
+    const bytes = await encode(CompressionTypes.ZSTD, 0, payload(400, `p${i}`)); // ~80 KiB decompressed
+    const batches = await consumer.fetch(1, [{ topic: 't', partition: i % 3, fetchOffset: '0', recordBatches: [bytes] }]);
+    for (const b of batches) await consumer.handle(b);
+  }
+  const s = helper.stats();
+  assert.ok(s.pauses >= 1, 'paused past the high-water mark');
+  assert.equal(s.paused, true);
+  assert.deepEqual(consumer.paused().find((p) => p.topic === 't')?.partitions.sort(), [0, 1, 2]);
+  assert.ok(arena.stats().leasedBytes > 300 << 10);
+  // The pipeline catches up: resume below the low-water mark, only what we paused.
+  for (const release of keep.splice(0)) release();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(helper.stats().paused, false);
+  assert.equal(helper.stats().resumes, 1);
+  assert.deepEqual(consumer.paused(), [{ topic: 'u', partitions: [0] }]);
+  // The last fetch's data for paused partitions was dropped by kafkajs; its next fetch frees it.
+  await consumer.fetch(1, []);
+  assert.equal(arena.stats().leasedBytes, 0);
+  helper.close();
+});
+
+test('without the recycling helper, decompressed buffers belong to kafkajs and are never revoked', async () => {
+  const consumer = new FakeConsumer();
+  const bytes = await encode(CompressionTypes.ZSTD, 0, payload(3, 'plain'));
+  // No arenaConsumer: FETCH_START has no listener, so the codec returns owned Buffers.
+  const batches = await consumer.fetch(1, [{ topic: 't', partition: 0, fetchOffset: '0', recordBatches: [bytes] }]);
+  const value = batches[0].messages[0].value as Buffer;
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(value.toString().slice(0, 7), 'plain-0');
+});
