@@ -4,4 +4,5 @@
  */
 export * from './errors';
 export * from './arena';
+export * from './codecs';
 export * from './kafkajs';

@@ -1,0 +1,28 @@
+/**
+ * `npm run bench [-- --quick]`: every microbenchmark in one go. Each writes its table (.md),
+ * figures (.json) and chart (.svg) under bench/results/.
+ */
+import { machine } from './lib';
+
+const BENCHES: Array<[string, () => Promise<{ run(): string | Promise<string> }>]> = [
+  ['arena', () => import('./arena')],
+  ['codecs', () => import('./codecs')],
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  console.log(`kafka-arena benchmarks — ${JSON.stringify(machine())}`);
+  for (const [name, load] of BENCHES) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    const t0 = Date.now();
+    console.log(`\n## ${name}\n`);
+    const mod = await load();
+    console.log(await mod.run());
+    console.log(`\n(${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
