@@ -6,3 +6,4 @@ export * from './errors';
 export * from './arena';
 export * from './codecs';
 export * from './kafkajs';
+export * from './protocol';
