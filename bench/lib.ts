@@ -19,6 +19,8 @@ export interface BenchCase {
   /** Column label, e.g. the library. */
   name: string;
   fn: () => void;
+  /** For asynchronous subjects (kafkajs's decoder): timed with benchmark.js's deferred mode. */
+  asyncFn?: () => Promise<unknown>;
   bytes?: number;
   /** Records per call, for records/s. */
   records?: number;
@@ -34,27 +36,64 @@ export interface BenchResult {
   recordsPerSec?: number;
 }
 
-/** Runs every case, synchronously, one after another. */
+/** Runs every synchronous case, one after another. */
 export function runCases(cases: BenchCase[], options: { maxTime?: number } = {}): BenchResult[] {
-  const maxTime = QUICK ? 0.05 : (options.maxTime ?? 1);
   const results: BenchResult[] = [];
   for (const c of cases) {
     c.fn(); // warm up and fail fast before timing
-    const bench = new Benchmark(`${c.group} ${c.name}`, c.fn, { maxTime, minSamples: QUICK ? 2 : 5, initCount: 1 });
+    const bench = new Benchmark(`${c.group} ${c.name}`, c.fn, { maxTime: maxTime(options), minSamples: QUICK ? 2 : 5, initCount: 1 });
     bench.run({ async: false });
-    if (bench.error) throw bench.error;
-    const hz = bench.hz;
-    results.push({
-      group: c.group,
-      name: c.name,
-      opsPerSec: hz,
-      rmePercent: bench.stats.rme,
-      samples: bench.stats.sample.length,
-      mbPerSec: c.bytes !== undefined ? (hz * c.bytes) / 1e6 : undefined,
-      recordsPerSec: c.records !== undefined ? hz * c.records : undefined,
-    });
+    results.push(toResult(c, bench));
   }
   return results;
+}
+
+function maxTime(options: { maxTime?: number }): number {
+  return QUICK ? 0.05 : (options.maxTime ?? 1);
+}
+
+/** Runs cases that may be asynchronous (`asyncFn`), one after another. */
+export async function runCasesAsync(cases: BenchCase[], options: { maxTime?: number } = {}): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const c of cases) {
+    if (!c.asyncFn) {
+      results.push(...runCases([c], options));
+      continue;
+    }
+    const fn = c.asyncFn;
+    await fn();
+    const bench = new Benchmark(`${c.group} ${c.name}`, {
+      defer: true,
+      maxTime: maxTime(options),
+      minSamples: QUICK ? 2 : 5,
+      fn: (deferred: { resolve(): void }) => {
+        fn().then(() => deferred.resolve(), (err) => {
+          console.error(err);
+          deferred.resolve();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => {
+      bench.on('complete', () => resolve());
+      bench.run({ async: true });
+    });
+    results.push(toResult(c, bench));
+  }
+  return results;
+}
+
+function toResult(c: BenchCase, bench: Benchmark): BenchResult {
+  if (bench.error) throw bench.error;
+  const hz = bench.hz;
+  return {
+    group: c.group,
+    name: c.name,
+    opsPerSec: hz,
+    rmePercent: bench.stats.rme,
+    samples: bench.stats.sample.length,
+    mbPerSec: c.bytes !== undefined ? (hz * c.bytes) / 1e6 : undefined,
+    recordsPerSec: c.records !== undefined ? hz * c.records : undefined,
+  };
 }
 
 /** Machine facts printed with every result. */

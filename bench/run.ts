@@ -7,6 +7,8 @@ import { machine } from './lib';
 const BENCHES: Array<[string, () => Promise<{ run(): string | Promise<string> }>]> = [
   ['arena', () => import('./arena')],
   ['codecs', () => import('./codecs')],
+  ['crc32c', () => import('./crc32c')],
+  ['record-batch', () => import('./record-batch')],
 ];
 
 async function main(): Promise<void> {
