@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ArgumentError, KafkaArenaError, LeaseError } from '../errors';
 import { classSize } from './size-classes';
+import { bufferView } from '../buffer-view';
 import { detachArrayBuffer } from './detach';
 import { LeakDetectionLevel, LeakReport, resolveLeakLevel } from './leak';
 
@@ -29,6 +30,7 @@ export interface ArenaOptions {
   /**
    * Leak detection, like Netty's ResourceLeakDetector. Default from the environment variable
    * `KAFKA_ARENA_LEAK_DETECTION`, else `'simple'`.
+   * Leaks are reported when the collector frees the memory of a lease that was never released.
    * - `'disabled'`: leaks are not reported (the budget still counts memory until GC frees it).
    * - `'simple'`: every leaked lease is counted and reported, without a stack.
    * - `'advanced'`: as simple, and 1 lease in `leakSamplingInterval` records its allocation stack.
@@ -79,7 +81,7 @@ export interface ArenaStats {
   overBudget: number;
   /** Leases whose memory the garbage collector reclaimed without a release. */
   gcReclaimed: number;
-  /** Leases that became unreachable without a release (reported through `'leak'`). */
+  /** Leases collected without a release (reported through `'leak'`; 0 when detection is disabled). */
   leaks: number;
   /** Idle bytes dropped by trimming or eviction. */
   trimmedBytes: number;
@@ -91,6 +93,8 @@ interface Grant {
   requested: number;
   /** False once released or reclaimed, so the budget is never credited twice. */
   live: boolean;
+  /** Allocation stack, for leases the leak-detection level samples. */
+  stack?: string;
 }
 
 interface Waiter {
@@ -100,11 +104,6 @@ interface Waiter {
   reject: (err: Error) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
-}
-
-interface LeakHeld {
-  grant: Grant;
-  stack?: string;
 }
 
 interface FreeList {
@@ -134,7 +133,7 @@ export class Lease {
     this.#arena = arena;
     this.#buffer = buffer;
     this.grant = grant;
-    this.#bytes = Buffer.from(buffer, 0, grant.requested);
+    this.#bytes = bufferView(buffer, 0, grant.requested);
   }
 
   /** The leased bytes. Throws `ERR_LEASE_RELEASED` after the last release. */
@@ -255,10 +254,13 @@ export class Arena extends EventEmitter {
   #leaks = 0;
   #trimmed = 0;
 
-  /** Credits the budget when an unreleased lease's ArrayBuffer is garbage-collected. */
+  /**
+   * Watches what really holds a lease's memory, its ArrayBuffer: when the collector frees one
+   * that was never released, the budget is credited and the leak reported. (A lease whose Lease
+   * object is gone while a view of its bytes lives on still holds memory, so it counts until the
+   * view dies too.) One registration per lease keeps acquire/release cheap.
+   */
   readonly #memoryRegistry = new FinalizationRegistry<Grant>((grant) => this.#reclaimed(grant));
-  /** Reports leases that became unreachable without a release. */
-  readonly #leakRegistry = new FinalizationRegistry<LeakHeld>((held) => this.#leaked(held));
 
   constructor(options: ArenaOptions = {}) {
     super();
@@ -422,14 +424,10 @@ export class Arena extends EventEmitter {
     this.#acquires++;
     const total = this.#leasedBytes + this.#idleBytes;
     if (total > this.#highWater) this.#highWater = total;
-    this.#memoryRegistry.register(buffer, grant, grant);
-    if (this.leakDetection !== 'disabled') {
-      let stack: string | undefined;
-      if (this.leakDetection === 'paranoid' || (this.leakDetection === 'advanced' && this.#sample++ % this.#samplingInterval === 0)) {
-        stack = new Error('lease acquired here').stack;
-      }
-      this.#leakRegistry.register(lease, { grant, stack }, grant);
+    if (this.leakDetection === 'paranoid' || (this.leakDetection === 'advanced' && this.#sample++ % this.#samplingInterval === 0)) {
+      grant.stack = new Error('lease acquired here').stack;
     }
+    this.#memoryRegistry.register(buffer, grant, grant);
     return lease;
   }
 
@@ -442,7 +440,6 @@ export class Arena extends EventEmitter {
   _recycle(lease: Lease, buffer: ArrayBuffer): void {
     const grant = lease.grant;
     this.#memoryRegistry.unregister(grant);
-    if (this.leakDetection !== 'disabled') this.#leakRegistry.unregister(grant);
     grant.live = false;
     this.#leasedBytes -= grant.capacity;
     this.#requestedBytes -= grant.requested;
@@ -472,12 +469,13 @@ export class Arena extends EventEmitter {
     this.#requestedBytes -= grant.requested;
     this.#leasedCount--;
     this.#gcReclaimed++;
+    if (this.leakDetection !== 'disabled') this.#leaked(grant);
     this.#pump();
   }
 
-  #leaked(held: LeakHeld): void {
+  #leaked(grant: Grant): void {
     this.#leaks++;
-    const report: LeakReport = { capacity: held.grant.capacity, length: held.grant.requested, stack: held.stack };
+    const report: LeakReport = { capacity: grant.capacity, length: grant.requested, stack: grant.stack };
     this.#onLeak?.(report);
     if (this.listenerCount('leak') > 0) {
       this.emit('leak', report);

@@ -1,3 +1,4 @@
+import { bufferView } from '../buffer-view';
 import type { Arena, Lease } from '../arena';
 import { KafkaArenaError, LeaseError, ProtocolError } from '../errors';
 import { codecForType, COMPRESSION_NAMES, CompressionName } from './compression';
@@ -111,12 +112,7 @@ export interface DecodedRecord {
  * `instanceof Buffer`, every Buffer method) but are created with a plain typed-array construction
  * (about 2x cheaper than `subarray()`, which goes through Buffer's species constructor).
  */
-class RecordBuffer extends Uint8Array {}
-Object.setPrototypeOf(RecordBuffer.prototype, Buffer.prototype);
-
-function view(ab: ArrayBufferLike, offset: number, length: number): Buffer {
-  return new RecordBuffer(ab as ArrayBuffer, offset, length) as unknown as Buffer;
-}
+const view = bufferView;
 
 // Out-parameter of the varint readers below: the position after the value read. Module state so
 // the hot loop needs no result object; nothing in between can re-enter.
