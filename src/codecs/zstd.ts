@@ -1,0 +1,318 @@
+import type { Lease } from '../arena';
+import { ArgumentError, CodecError, ErrorCode } from '../errors';
+import { BokuwebZstd, isZstdError, loadBokuwebZstd } from '../wasm/bokuweb-zstd';
+import { deliver, outputLimit } from './output';
+import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
+import { scanZstd, WASM32_WINDOWLOG_MAX } from './zstd-frame';
+
+/*
+ * Input: one or more Zstandard frames and skippable frames (RFC 8878), as Kafka producers write
+ * them (librdkafka and the Java client stream-compress, so their frames usually carry no content
+ * size). The frame and block grammar is in zstd-frame.ts.
+ *
+ * Decoding: scanZstd walks the frame and block headers in JS and yields the output size (exact, or an
+ * upper bound from the block headers) and refuses bombs before anything is allocated. Then ONE call
+ * of libzstd's ZSTD_decompress_usingDict (NULL dictionary, a DCtx kept across calls) decodes every
+ * frame into staging memory in the WebAssembly heap sized to the bound, and deliver() copies the
+ * result into the caller's lease / `out` / Buffer. No guess, no retry loop.
+ */
+
+const CODEC = 'zstd';
+/** ZSTD_minCLevel() of libzstd >= 1.3.4 (-ZSTD_TARGETLENGTH_MAX). */
+export const ZSTD_MIN_LEVEL = -(1 << 17);
+/** ZSTD_maxCLevel(). */
+export const ZSTD_MAX_LEVEL = 22;
+/** Default compression level (ZSTD_CLEVEL_DEFAULT). */
+export const ZSTD_DEFAULT_LEVEL = 3;
+/**
+ * WebAssembly memory cannot shrink. When one call (a huge batch, or a high level on a big input)
+ * has grown the heap past this, the instance is dropped after the call so the garbage collector can
+ * free its memory; the next call instantiates a fresh one from the cached module (about a millisecond).
+ */
+const RETAIN_HEAP_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest output staged in one call. A wasm32 heap is at most 2 GiB and also holds the input, the
+ * DCtx and the runtime; only a caller who raised maxOutputBytes past this can reach it.
+ */
+const MAX_STAGING_BYTES = 2 ** 31 - 2 ** 26;
+/** Window descriptor for windowLog 30, mantissa 0: what a wasm32 libzstd accepts at most. */
+const WINDOW_DESCRIPTOR_LOG30 = (WASM32_WINDOWLOG_MAX - 10) << 3;
+
+/** libzstd error names (zstd_errors.h; values below 100 are stable since v1.3.1). */
+const ZSTD_ERRORS: Record<number, string> = {
+  1: 'GENERIC',
+  10: 'prefix_unknown',
+  12: 'version_unsupported',
+  14: 'frameParameter_unsupported',
+  16: 'frameParameter_windowTooLarge',
+  20: 'corruption_detected',
+  22: 'checksum_wrong',
+  24: 'literals_headerWrong',
+  30: 'dictionary_corrupted',
+  32: 'dictionary_wrong',
+  34: 'dictionaryCreation_failed',
+  40: 'parameter_unsupported',
+  41: 'parameter_combination_unsupported',
+  42: 'parameter_outOfBound',
+  44: 'tableLog_tooLarge',
+  46: 'maxSymbolValue_tooLarge',
+  48: 'maxSymbolValue_tooSmall',
+  49: 'cannotProduce_uncompressedBlock',
+  50: 'stabilityCondition_notRespected',
+  60: 'stage_wrong',
+  62: 'init_missing',
+  64: 'memory_allocation',
+  66: 'workSpace_tooSmall',
+  70: 'dstSize_tooSmall',
+  72: 'srcSize_wrong',
+  74: 'dstBuffer_null',
+};
+
+/** `ZSTD_error_<name> (code)` for a size_t error result. */
+export function zstdErrorName(result: number): string {
+  const code = -result;
+  return `ZSTD_error_${ZSTD_ERRORS[code] ?? 'unknown'} (${code})`;
+}
+
+/** Our code for a libzstd decoding error. `clamped`: the staging was cut to the output limit. */
+function decodeErrorCode(code: number, clamped: boolean): ErrorCode {
+  switch (code) {
+    case 22:
+      return 'ERR_CHECKSUM_MISMATCH';
+    case 72:
+      return 'ERR_TRUNCATED_INPUT';
+    case 70:
+      // The staging was sized from headers: exceeding it means the output passes the limit we
+      // clamped to, or the frame's content size (or a block) lies.
+      return clamped ? 'ERR_OUTPUT_LIMIT' : 'ERR_CORRUPT_INPUT';
+    case 12:
+    case 16:
+    case 30:
+    case 32:
+    case 64:
+      return 'ERR_UNSUPPORTED';
+    default:
+      return 'ERR_CORRUPT_INPUT';
+  }
+}
+
+/** One instance of the binary, with the contexts and staging memory kept between calls. */
+class Engine {
+  readonly z: BokuwebZstd;
+  #dctx = 0;
+  #cctx = 0;
+  #inPtr = 0;
+  #inCap = 0;
+  #outPtr = 0;
+  #outCap = 0;
+
+  constructor() {
+    this.z = loadBokuwebZstd();
+  }
+
+  get dctx(): number {
+    if (this.#dctx === 0) this.#dctx = this.#check(this.z.createDCtx(), 'ZSTD_createDCtx');
+    return this.#dctx;
+  }
+
+  get cctx(): number {
+    if (this.#cctx === 0) this.#cctx = this.#check(this.z.createCCtx(), 'ZSTD_createCCtx');
+    return this.#cctx;
+  }
+
+  /** Input staging of at least `n` bytes. May grow memory: call heap.u8() afterwards. */
+  stageIn(n: number): number {
+    if (n > this.#inCap || this.#inPtr === 0) {
+      if (this.#inPtr !== 0) this.z.free(this.#inPtr);
+      this.#inPtr = 0;
+      this.#inCap = 0;
+      const cap = roundUp(Math.max(n, 1));
+      this.#inPtr = this.#alloc(cap);
+      this.#inCap = cap;
+    }
+    return this.#inPtr;
+  }
+
+  /** Output staging of at least `n` bytes. May grow memory: call heap.u8() afterwards. */
+  stageOut(n: number): number {
+    if (n > this.#outCap || this.#outPtr === 0) {
+      if (this.#outPtr !== 0) this.z.free(this.#outPtr);
+      this.#outPtr = 0;
+      this.#outCap = 0;
+      const cap = roundUp(Math.max(n, 1));
+      this.#outPtr = this.#alloc(cap);
+      this.#outCap = cap;
+    }
+    return this.#outPtr;
+  }
+
+  #alloc(n: number): number {
+    const p = n <= 0x7fffffff ? this.z.malloc(n) >>> 0 : 0;
+    if (p === 0) {
+      throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `cannot allocate ${n} bytes of WebAssembly memory (a wasm32 heap holds at most 2 GiB)`);
+    }
+    return p;
+  }
+
+  #check(p: number, what: string): number {
+    if (p === 0) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `${what} failed: out of WebAssembly memory`);
+    return p;
+  }
+}
+
+/**
+ * Staging sizes: at least 64 KiB, in 64 KiB steps, with 1/8 headroom so growth is not per call.
+ * Never less than `n` (an impossible size then fails in malloc, with a clear error).
+ */
+function roundUp(n: number): number {
+  const want = n < 65536 ? 65536 : n + Math.floor(n / 8);
+  return Math.max(n, Math.min(Math.ceil(want / 65536) * 65536, MAX_STAGING_BYTES));
+}
+
+let engine: Engine | undefined;
+
+function getEngine(): Engine {
+  return (engine ??= new Engine());
+}
+
+/** After a call: drop an instance whose memory grew past what we keep, or that trapped. */
+function settle(e: Engine): void {
+  if (e.z.heap.byteLength > RETAIN_HEAP_BYTES && engine === e) engine = undefined;
+}
+
+function trapped(e: Engine, err: unknown, what: string): never {
+  // A trap leaves libzstd and malloc in an unknown state: never reuse that instance.
+  if (engine === e) engine = undefined;
+  if (err instanceof CodecError) throw err;
+  throw new CodecError(CODEC, what === 'decompress' ? 'ERR_CORRUPT_INPUT' : 'ERR_UNSUPPORTED', `WebAssembly ${what} trapped: ${(err as Error)?.message ?? err}`, { cause: err });
+}
+
+function decompress(input: Uint8Array, options: DecompressOptions & { arena: NonNullable<DecompressOptions['arena']> }): Lease;
+function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
+function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease;
+function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease {
+  if (!(input instanceof Uint8Array)) throw new ArgumentError('zstd.decompress: input must be a Uint8Array');
+  const limit = outputLimit(CODEC, options);
+  const scan = scanZstd(input, limit);
+  const out = options?.out;
+  if (out !== undefined && !options?.arena && scan.exact && out.length < scan.maxBytes) {
+    throw new CodecError(CODEC, 'ERR_OUTPUT_TOO_SMALL', `output buffer of ${out.length} bytes is smaller than the ${scan.maxBytes} decompressed bytes`);
+  }
+  if (scan.frames === 0) return deliver(CODEC, EMPTY, options); // only skippable frames
+
+  // The bound is an exact size or an upper bound; never stage more than the limit allows. If a
+  // frame without content size really produces more, libzstd stops with dstSize_tooSmall.
+  const clamped = scan.maxBytes > limit;
+  let capacity = clamped ? limit : scan.maxBytes;
+  const wasmCap = capacity > MAX_STAGING_BYTES;
+  if (wasmCap) {
+    if (scan.minBytes > MAX_STAGING_BYTES) throw tooBigForWasm(scan.minBytes);
+    capacity = MAX_STAGING_BYTES;
+  }
+  const e = getEngine();
+  const z = e.z;
+  let n: number;
+  let dst: number;
+  try {
+    const dctx = e.dctx;
+    dst = e.stageOut(capacity);
+    const src = e.stageIn(input.length);
+    const u8 = z.heap.u8(); // after the mallocs, which may have grown memory
+    u8.set(input, src);
+    if (scan.wideWindows !== undefined) {
+      // Windows above 1 GiB: legal, and irrelevant one-shot (the output buffer is the window, and
+      // it is below 2 GiB here), but a wasm32 libzstd refuses them. Patch our private copy.
+      for (const at of scan.wideWindows) u8[src + at] = WINDOW_DESCRIPTOR_LOG30;
+    }
+    n = z.decompressUsingDict(dctx, dst, capacity, src, input.length, 0, 0);
+  } catch (err) {
+    trapped(e, err, 'decompress');
+  }
+  if (isZstdError(n)) {
+    settle(e);
+    const code = -n;
+    if (code === 70 && wasmCap) throw tooBigForWasm(capacity + 1);
+    const limitHit = code === 70 && clamped;
+    throw new CodecError(
+      CODEC,
+      decodeErrorCode(code, clamped),
+      limitHit ? `decompressed size exceeds the limit of ${limit} bytes (${zstdErrorName(n)})` : `cannot decompress: ${zstdErrorName(n)}`,
+    );
+  }
+  n >>>= 0;
+  try {
+    return deliver(CODEC, z.heap.u8().subarray(dst, dst + n), options);
+  } finally {
+    settle(e);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function tooBigForWasm(bytes: number): CodecError {
+  return new CodecError(CODEC, 'ERR_UNSUPPORTED', `decompressed size of at least ${bytes} bytes does not fit a wasm32 heap (at most ${MAX_STAGING_BYTES} bytes per call)`);
+}
+
+function compress(input: Uint8Array, options?: CompressOptions): Buffer {
+  if (!(input instanceof Uint8Array)) throw new ArgumentError('zstd.compress: input must be a Uint8Array');
+  let level = options?.level ?? ZSTD_DEFAULT_LEVEL;
+  if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
+    throw new ArgumentError(`zstd level must be an integer in ${ZSTD_MIN_LEVEL}..${ZSTD_MAX_LEVEL} (0 = default ${ZSTD_DEFAULT_LEVEL}), got ${level}`);
+  }
+  if (level === 0) level = ZSTD_DEFAULT_LEVEL;
+  const e = getEngine();
+  const z = e.z;
+  let n: number;
+  let dst: number;
+  try {
+    const cctx = e.cctx;
+    const bound = z.compressBound(input.length) >>> 0;
+    if (isZstdError(bound)) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `input of ${input.length} bytes is too large to compress in a wasm32 heap`);
+    dst = e.stageOut(bound);
+    const src = e.stageIn(input.length);
+    z.heap.u8().set(input, src);
+    n = z.compressUsingDict(cctx, dst, bound, src, input.length, 0, 0, level);
+  } catch (err) {
+    trapped(e, err, 'compress');
+  }
+  try {
+    if (isZstdError(n)) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `cannot compress: ${zstdErrorName(n)}`);
+    n >>>= 0;
+    const result = Buffer.allocUnsafe(n);
+    result.set(z.heap.u8().subarray(dst, dst + n));
+    return result;
+  } finally {
+    settle(e);
+  }
+}
+
+function decompressedSize(input: Uint8Array): SizeHint {
+  const scan = scanZstd(input);
+  return { bytes: scan.maxBytes, exact: scan.exact };
+}
+
+/**
+ * Zstandard (Kafka compression type 4), on libzstd compiled to WebAssembly (the binary of
+ * `@bokuweb/zstd-wasm`, driven directly).
+ *
+ * - `decompress` accepts every valid input: frames with or without content size, concatenated and
+ *   skippable frames, any window size, checksummed frames. The output is sized from the headers
+ *   before decoding; `maxOutputBytes` is enforced before allocation for declared sizes and raw/RLE
+ *   blocks, and by the staging size otherwise. Dictionaries and legacy (pre-1.0) frames are
+ *   `ERR_UNSUPPORTED`.
+ * - `compress` writes one frame with the content size and no checksum. `level`: 1..22, negative
+ *   levels down to -131072 for faster, weaker compression, 0 or absent = 3.
+ * - Errors are `CodecError`s whose message carries the libzstd error name.
+ */
+export const zstd: Codec = {
+  name: 'zstd',
+  kafkaType: 4,
+  decompress,
+  compress,
+  decompressedSize,
+};
+
+/** @internal For tests: the live instance's heap size, or 0 when none is loaded. */
+export function _zstdHeapBytes(): number {
+  return engine?.z.heap.byteLength ?? 0;
+}
