@@ -7,6 +7,7 @@
 import * as zlib from 'node:zlib';
 import { Arena, gzip, lz4, snappy, zstd } from '../src';
 import type { Codec } from '../src';
+import { loadLz4Wasm } from './peers/lz4-wasm';
 import { BenchCase, BenchResult, SIZES, barChartSvg, fmt, jsonEvents, machine, pivotTable, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
@@ -20,6 +21,8 @@ const wasmUtils = require('@platformatic/wasm-utils');
 
 interface Peer {
   name: string;
+  /** Its own input format, when it cannot read the Kafka one (lz4-wasm's size-prefixed blocks). */
+  input?: (raw: Buffer) => Uint8Array;
   decompress?: (input: Buffer, size: number) => void;
   compress?: (raw: Buffer) => Buffer;
 }
@@ -44,6 +47,7 @@ async function loadBokuweb(): Promise<{ decompress(b: Uint8Array): Uint8Array; c
 export async function run(): Promise<string> {
   const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
   const boku = await loadBokuweb();
+  const lz4wasm = await loadLz4Wasm();
   const zstdNode = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer; zstdCompressSync?: (b: Buffer, o?: unknown) => Buffer });
 
   const codecs: Array<{ codec: string; input: (raw: Buffer) => Buffer; peers: Peer[] }> = [
@@ -68,6 +72,12 @@ export async function run(): Promise<string> {
         { name: '@platformatic/wasm-utils', decompress: (b) => void wasmUtils.lz4Decompress(b), compress: (raw) => wasmUtils.lz4Compress(raw) },
         { name: 'lz4 addon (kafkajs-lz4)', decompress: (b) => void lz4Addon.decode(b), compress: (raw) => lz4Addon.encode(raw) },
         { name: 'lz4js', decompress: (b) => void lz4js.decompress(b), compress: (raw) => Buffer.from(lz4js.compress(raw)) },
+        {
+          name: 'lz4-wasm (size-prefixed block)',
+          input: (raw) => lz4wasm.compress(raw),
+          decompress: (b) => void lz4wasm.decompress(b),
+          compress: (raw) => Buffer.from(lz4wasm.compress(raw)),
+        },
       ],
     },
     {
@@ -97,7 +107,8 @@ export async function run(): Promise<string> {
       const raw = jsonEvents(size);
       const compressed = input(raw);
       for (const p of peers) {
-        if (p.decompress) dCases.push({ group: label, name: p.name, fn: () => p.decompress!(compressed, size), bytes: size });
+        const own = p.input ? Buffer.from(p.input(raw)) : compressed;
+        if (p.decompress) dCases.push({ group: label, name: p.name, fn: () => p.decompress!(own, size), bytes: size });
         if (p.compress) {
           const out = p.compress(raw);
           ratios[`${label}|${p.name}`] = raw.length / out.length;

@@ -259,3 +259,100 @@ export const SIZES: Array<[string, number]> = [
   ['256 KiB', 256 * 1024],
   ['1 MiB', 1024 * 1024],
 ];
+
+/** One line of {@link lineChartSvg}. */
+export interface LineSeries {
+  name: string;
+  points: Array<[number, number]>;
+  /** Colour index into the shared palette (so related lines can share a colour). */
+  color?: number;
+  /** Draw dashed (e.g. a second metric of the same set-up). */
+  dashed?: boolean;
+}
+
+function niceStep(range: number, ticks: number): number {
+  const raw = range / Math.max(1, ticks);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const norm = raw / mag;
+  return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+}
+
+/**
+ * A line chart as standalone SVG (no dependencies): x and y axes with round ticks, one polyline
+ * per series, a legend below. Optional horizontal reference lines (e.g. a memory target).
+ */
+export function lineChartSvg(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: LineSeries[],
+  references: Array<{ label: string; y: number }> = [],
+): string {
+  const width = 900;
+  const left = 70;
+  const right = 20;
+  const top = 50;
+  const plotH = 320;
+  const plotW = width - left - right;
+  const legendRows = Math.ceil(series.length / 2);
+  const height = top + plotH + 46 + legendRows * 20 + 10;
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = [...series.flatMap((s) => s.points.map((p) => p[1])), ...references.map((r) => r.y)];
+  const xMax = Math.max(1, ...xs);
+  const yStep = niceStep(Math.max(1, ...ys) * 1.05, 5);
+  const yMax = yStep * Math.ceil((Math.max(1, ...ys) * 1.05) / yStep);
+  const xStep = niceStep(xMax, 8);
+  const px = (x: number) => left + (plotW * x) / xMax;
+  const py = (y: number) => top + plotH - (plotH * y) / yMax;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`);
+  out.push(`<rect width="100%" height="100%" fill="#fff"/>`);
+  out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">${esc(title)}</text>`);
+  out.push(`<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">${esc(yLabel)}</text>`);
+  for (let y = 0; y <= yMax + yStep / 2; y += yStep) {
+    out.push(`<line x1="${left}" x2="${width - right}" y1="${py(y).toFixed(1)}" y2="${py(y).toFixed(1)}" stroke="#e5e7eb"/>`);
+    out.push(`<text x="${left - 4}" y="${(py(y) + 4).toFixed(1)}" text-anchor="end" fill="#6b7280">${fmt(y, yStep < 1 ? 1 : 0)}</text>`);
+  }
+  for (let x = 0; x <= xMax + 1e-9; x += xStep) {
+    out.push(`<line x1="${px(x).toFixed(1)}" x2="${px(x).toFixed(1)}" y1="${top}" y2="${top + plotH}" stroke="#f3f4f6"/>`);
+    out.push(`<text x="${px(x).toFixed(1)}" y="${top + plotH + 14}" text-anchor="middle" fill="#6b7280">${fmt(x, xStep < 1 ? 1 : 0)}</text>`);
+  }
+  out.push(`<text x="${left + plotW / 2}" y="${top + plotH + 30}" text-anchor="middle">${esc(xLabel)}</text>`);
+  out.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#9ca3af"/>`);
+  for (const r of references) {
+    out.push(`<line x1="${left}" x2="${width - right}" y1="${py(r.y).toFixed(1)}" y2="${py(r.y).toFixed(1)}" stroke="#111827" stroke-dasharray="2 4"/>`);
+    out.push(`<text x="${width - right - 4}" y="${(py(r.y) - 4).toFixed(1)}" text-anchor="end" fill="#111827">${esc(r.label)}</text>`);
+  }
+  series.forEach((s, i) => {
+    const color = PALETTE[(s.color ?? i) % PALETTE.length];
+    const pts = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
+    out.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${esc(s.name)}</title></polyline>`);
+    const lx = left + (i % 2) * 420;
+    const ly = top + plotH + 44 + Math.floor(i / 2) * 20;
+    out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(`<text x="${lx + 30}" y="${ly + 4}">${esc(s.name)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+/** Least-squares slope of y over x (0 with fewer than two points). */
+export function linearSlope(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of points) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) * (x - mx);
+  }
+  return den === 0 ? 0 : num / den;
+}
