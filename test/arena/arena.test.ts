@@ -1,24 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena, Lease, KafkaArenaError, LeaseError, classSize, detachMethod } from '../../src';
+import { collect, gc } from '../support/gc';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  assert.ok(g, 'run with --expose-gc');
-  g();
-}
-
-/** Lets FinalizationRegistry callbacks run: they are queued as tasks after a collection. */
-async function collect(rounds = 6): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('lease exposes exactly n bytes from a size-classed ArrayBuffer', async () => {
   const arena = new Arena({ maxBytes: 8 * MiB });
