@@ -8,9 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-export const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
-
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+
+/** Where results go: bench/results/, or bench/results/quick/ (not committed) for `--quick` runs. */
+export const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results', ...(QUICK ? ['quick'] : []));
 
 /** One thing to time. `bytes` is the payload per call, for MB/s. */
 export interface BenchCase {

@@ -9,6 +9,7 @@ const BENCHES: Array<[string, () => Promise<{ run(): string | Promise<string> }>
   ['codecs', () => import('./codecs')],
   ['crc32c', () => import('./crc32c')],
   ['record-batch', () => import('./record-batch')],
+  ['e2e', () => import('./e2e')],
 ];
 
 async function main(): Promise<void> {
