@@ -7,6 +7,9 @@ import Benchmark from 'benchmark';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { prng } from '../test/support/random';
+
+export { prng };
 
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
@@ -203,18 +206,6 @@ export function barChartSvg(title: string, unit: string, results: BenchResult[],
 export function writeSvg(name: string, svg: string): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.svg`), svg);
-}
-
-/** Deterministic PRNG (mulberry32) so payloads are identical across runs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const EVENTS = ['click', 'view', 'purchase', 'add_to_cart', 'search', 'login', 'logout', 'scroll'];

@@ -141,7 +141,8 @@ export class ArenaConsumer {
   readonly #current = new Map<string, Lease>();
   readonly #removers: Array<() => void> = [];
   #assignment = new Map<string, number[]>();
-  #pausedByUs: Array<{ topic: string; partitions: number[] }> = [];
+  /** Partitions paused by this helper (not by the application), by topic. */
+  readonly #pausedByUs = new Map<string, Set<number>>();
   #resumeTimer: NodeJS.Timeout | undefined;
   #stats: ArenaConsumerStats = {
     pauses: 0,
@@ -249,8 +250,11 @@ export class ArenaConsumer {
 
   #onGroupJoin(assignment: Record<string, number[]> | undefined): void {
     this.#assignment = new Map(Object.entries(assignment ?? {}));
-    this.#pausedByUs = [];
-    this.#stats.paused = false;
+    // kafkajs keeps pause state across rebalances (its SubscriptionState is not reset on assign):
+    // what we paused is still paused, including partitions that left this member and may come
+    // back. So the record of our pauses is kept as is, and a pause in force is extended to the
+    // partitions this member has just been given.
+    if (this.#stats.paused) this.#pauseAssigned();
   }
 
   #lookup(buf: Buffer | null | undefined): { lease: Lease; scope: Scope | undefined } | undefined {
@@ -328,24 +332,34 @@ export class ArenaConsumer {
   }
 
   #pause(): void {
-    const userPaused = new Map(this.#consumer.paused().map((p) => [p.topic, new Set(p.partitions)]));
-    const toPause: Array<{ topic: string; partitions: number[] }> = [];
-    for (const [topic, partitions] of this.#assignment) {
-      const mine = partitions.filter((p) => !userPaused.get(topic)?.has(p));
-      if (mine.length > 0) toPause.push({ topic, partitions: mine });
-    }
     this.#stats.paused = true;
     this.#stats.pauses++;
-    this.#pausedByUs = toPause;
-    if (toPause.length > 0) this.#consumer.pause(toPause);
+    this.#pauseAssigned();
     this.#startResumeTimer();
+  }
+
+  /** Pauses the assigned partitions not paused yet (by the application or by us), and records them as ours. */
+  #pauseAssigned(): void {
+    const alreadyPaused = new Map(this.#consumer.paused().map((p) => [p.topic, new Set(p.partitions)]));
+    const toPause: Array<{ topic: string; partitions: number[] }> = [];
+    for (const [topic, partitions] of this.#assignment) {
+      const mine = partitions.filter((p) => !alreadyPaused.get(topic)?.has(p));
+      if (mine.length === 0) continue;
+      toPause.push({ topic, partitions: mine });
+      const ours = this.#pausedByUs.get(topic) ?? new Set<number>();
+      for (const p of mine) ours.add(p);
+      this.#pausedByUs.set(topic, ours);
+    }
+    if (toPause.length > 0) this.#consumer.pause(toPause);
   }
 
   #resume(): void {
     this.#stats.paused = false;
     this.#stats.resumes++;
-    const toResume = this.#pausedByUs;
-    this.#pausedByUs = [];
+    // Every partition we paused, assigned now or not: one that left keeps kafkajs's pause flag
+    // and would come back paused.
+    const toResume = [...this.#pausedByUs].map(([topic, set]) => ({ topic, partitions: [...set] }));
+    this.#pausedByUs.clear();
     if (toResume.length > 0) this.#consumer.resume(toResume);
     this.#stopResumeTimer();
   }

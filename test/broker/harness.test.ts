@@ -17,21 +17,10 @@ import {
   type Broker,
 } from './harness';
 import { kcatConsume, kcatProduce, type KcatCodec, type KcatRecord } from './kcat';
+import { prng } from '../support/random';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const skip = brokerSkipReason();
-
-/** mulberry32: small seeded PRNG so data is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bytes that stress the framing: newlines, NULs, high bytes, long runs (compressible). */
 function binaryValue(rand: () => number, len: number): Buffer {

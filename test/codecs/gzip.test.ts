@@ -5,18 +5,9 @@ import fc from 'fast-check';
 import { Arena, KafkaArenaError, Lease } from '../../src';
 import { CodecError } from '../../src/errors';
 import { gzip } from '../../src/codecs/gzip';
+import { prng as mulberry32 } from '../support/random';
 
 const MiB = 1024 * 1024;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Realistic Kafka payload: JSON event lines from a seeded PRNG. */
 function events(size: number, seed = 1): Buffer {

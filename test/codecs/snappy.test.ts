@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Arena, KafkaArenaError, Lease } from '../../src';
 import { CodecError } from '../../src/errors';
 import { snappy } from '../../src/codecs/snappy';
+import { prng as mulberry32 } from '../support/random';
 
 // Reference implementations, untyped CommonJS packages.
 const snappyjs = require('snappyjs') as { compress(b: Uint8Array): Uint8Array; uncompress(b: Uint8Array): Uint8Array };
@@ -15,16 +16,6 @@ const kafkajsSnappy = (require('kafkajs-snappy') as () => {
 
 const MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const HEADER = Buffer.concat([MAGIC, Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])]);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Realistic Kafka payload: JSON event lines from a seeded PRNG. */
 function events(size: number, seed = 1): Buffer {

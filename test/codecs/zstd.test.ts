@@ -11,6 +11,7 @@ import { CodecError, KafkaArenaError } from '../../src/errors';
 import { zstd, _zstdHeapBytes } from '../../src/codecs/zstd';
 import { scanZstd } from '../../src/codecs/zstd-frame';
 import { isZstdError, loadBokuwebZstd } from '../../src/wasm/bokuweb-zstd';
+import { prng } from '../support/random';
 
 // zstd-napi and @bokuweb/zstd-wasm are dev dependencies without bundled types we rely on.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -25,18 +26,6 @@ const bokuweb = require('@bokuweb/zstd-wasm') as { init(): Promise<void>; decomp
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
-
-/** Seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Realistic Kafka payload: JSON events, one per line, from a seeded PRNG. */
 function events(bytes: number, seed = 1): Buffer {

@@ -2,21 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaArenaError } from '../../src/errors';
 import { _crc32cPaths, crc32c, crc32cUpdate, WASM_THRESHOLD } from '../../src/protocol/crc32c';
+import { prng } from '../support/random';
 
 // kafkajs's byte-at-a-time implementation: an independent reference.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(rand: () => number, n: number): Buffer {
   const b = Buffer.allocUnsafe(n);

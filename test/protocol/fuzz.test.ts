@@ -6,17 +6,7 @@ import { crc32c } from '../../src/protocol/crc32c';
 import { encodeRecordBatch, RecordInput } from '../../src/protocol/encode';
 import { decodeRecordBatches } from '../../src/protocol/record-batch';
 import type { CompressionName } from '../../src/protocol/compression';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/random';
 
 function corpus(rand: () => number): Buffer[] {
   const out: Buffer[] = [];
