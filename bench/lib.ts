@@ -13,8 +13,20 @@ export { prng };
 
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
-/** Where results go: bench/results/, or bench/results/quick/ (not committed) for `--quick` runs. */
-export const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results', ...(QUICK ? ['quick'] : []));
+/**
+ * Where results go: bench/results/, or bench/results/quick/ (not committed) for `--quick` runs;
+ * with BENCH_TAG=node24, a subfolder of that name.
+ */
+export const RESULTS_DIR = join(
+  __dirname,
+  '..',
+  '..',
+  'bench',
+  'results',
+  ...(QUICK ? ['quick'] : []),
+  // A run on another Node version goes beside the main one: bench/results/node24/.
+  ...(process.env.BENCH_TAG ? [process.env.BENCH_TAG.replace(/[^a-z0-9_-]/gi, '')] : []),
+);
 
 /** One thing to time. `bytes` is the payload per call, for MB/s. */
 export interface BenchCase {
