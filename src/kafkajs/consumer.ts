@@ -265,11 +265,16 @@ export class ArenaConsumer {
   #claim(batch: KafkajsBatch): Lease[] {
     const leases: Lease[] = [];
     let last: ArrayBufferLike | undefined;
-    for (const m of batch.rawMessages ?? batch.messages) {
-      for (const buf of [m.value, m.key]) {
-        if (!buf || buf.buffer === last) continue;
-        last = buf.buffer;
-        const entry = this.#byBuffer.get(buf.buffer);
+    const messages = batch.rawMessages ?? batch.messages;
+    for (let i = 0; i < messages.length; i++) {
+      // Value first, then key; no per-message array on this per-record path.
+      for (let side = 0; side < 2; side++) {
+        const buf = side === 0 ? messages[i].value : messages[i].key;
+        if (!buf) continue;
+        const ab = buf.buffer;
+        if (ab === last) continue;
+        last = ab;
+        const entry = this.#byBuffer.get(ab);
         if (entry?.scope && entry.scope.leases.delete(entry.lease)) {
           entry.scope = undefined;
           leases.push(entry.lease);
