@@ -97,7 +97,7 @@ export async function run(): Promise<string> {
     {
       codec: 'gzip',
       input: (raw) => zlib.gzipSync(raw),
-      peers: [ours(gzip, arena), { name: 'zlib.gunzipSync', decompress: (b) => void zlib.gunzipSync(b), compress: (raw) => zlib.gzipSync(raw) }],
+      peers: [ours(gzip, arena), { name: 'node:zlib (gunzipSync / gzipSync)', decompress: (b) => void zlib.gunzipSync(b), compress: (raw) => zlib.gzipSync(raw) }],
     },
   ];
 

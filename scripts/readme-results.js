@@ -13,7 +13,7 @@ readme = readme.replace(re, (_, name) => {
   const file = path.join(root, 'bench', 'results', `${name}.md`);
   if (!fs.existsSync(file)) throw new Error(`missing ${path.relative(root, file)}: run the benchmark first`);
   // Demote headings so result files nest under the README's own sections.
-  const body = fs.readFileSync(file, 'utf8').trim().replace(/^(#{1,4}) /gm, '$1## ');
+  const body = fs.readFileSync(file, 'utf8').trim().replace(/^(#{1,4}) /gm, '$1# ');
   return `<!-- results:${name} -->\n${body}\n<!-- /results:${name} -->`;
 });
 fs.writeFileSync(readmePath, readme);
