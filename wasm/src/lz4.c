@@ -156,6 +156,29 @@ static int parse_header(const uint8_t *p, uint32_t avail, FrameHeader *h) {
  * The block ends right after the literals of its last sequence.
  */
 
+/*
+ * The frame walk both passes share: at src[*pos] comes a skippable frame (skipped here, returns 0),
+ * an LZ4 frame (its header parsed into h and *pos moved past it, returns 1), or an error.
+ */
+static int next_frame(const uint8_t *src, uint32_t len, uint32_t *pos, uint32_t *frames, FrameHeader *h) {
+  uint32_t avail = len - *pos;
+  if (avail < 4) return *frames ? E_TRAILING : E_TRUNCATED;
+  uint32_t magic = load32(src + *pos);
+  if ((magic & SKIPPABLE_MASK) == SKIPPABLE_MAGIC) {
+    if (avail < 8) return E_TRUNCATED;
+    uint32_t sz = load32(src + *pos + 4);
+    if (sz > avail - 8) return E_TRUNCATED;
+    *pos += 8 + sz;
+    (*frames)++;
+    return 0;
+  }
+  if (magic != MAGIC) return *frames ? E_TRAILING : E_CORRUPT;
+  int r = parse_header(src + *pos, avail, h);
+  if (r < 0) return r;
+  *pos += h->hlen;
+  return 1;
+}
+
 /* Exact decoded length of one block by walking its tokens without copying (cheap: reads the
  * compressed bytes once). Used to size outputs whose block headers give only a loose bound. */
 static int64_t scan_block(const uint8_t *ip, const uint8_t *iend, uint32_t bmax) {
@@ -208,22 +231,10 @@ EXPORT double lz4_frames_size(const uint8_t *src, uint32_t len, int scan) {
   uint64_t total = 0;
   int exact = 1, inconsistent = 0;
   while (pos < len) {
-    uint32_t avail = len - pos;
-    if (avail < 4) return frames ? E_TRAILING : E_TRUNCATED;
-    uint32_t magic = load32(src + pos);
-    if ((magic & SKIPPABLE_MASK) == SKIPPABLE_MAGIC) {
-      if (avail < 8) return E_TRUNCATED;
-      uint32_t sz = load32(src + pos + 4);
-      if (sz > avail - 8) return E_TRUNCATED;
-      pos += 8 + sz;
-      frames++;
-      continue;
-    }
-    if (magic != MAGIC) return frames ? E_TRAILING : E_CORRUPT;
     FrameHeader h;
-    int r = parse_header(src + pos, avail, &h);
+    int r = next_frame(src, len, &pos, &frames, &h);
     if (r < 0) return r;
-    pos += h.hlen;
+    if (r == 0) continue;
     uint32_t bcheck = (h.flg & FLG_BCHECK) ? 4 : 0;
     int sized = (h.flg & FLG_CSIZE) != 0;
     uint64_t fbound = 0;
@@ -416,22 +427,10 @@ EXPORT double lz4_frames_decode(const uint8_t *src, uint32_t len, uint8_t *dst, 
   uint8_t *op = dst, *oend = dst + cap;
   int err = 0;
   while (pos < len) {
-    uint32_t avail = len - pos;
-    if (avail < 4) return frames ? E_TRAILING : E_TRUNCATED;
-    uint32_t magic = load32(src + pos);
-    if ((magic & SKIPPABLE_MASK) == SKIPPABLE_MAGIC) {
-      if (avail < 8) return E_TRUNCATED;
-      uint32_t sz = load32(src + pos + 4);
-      if (sz > avail - 8) return E_TRUNCATED;
-      pos += 8 + sz;
-      frames++;
-      continue;
-    }
-    if (magic != MAGIC) return frames ? E_TRAILING : E_CORRUPT;
     FrameHeader h;
-    int r = parse_header(src + pos, avail, &h);
+    int r = next_frame(src, len, &pos, &frames, &h);
     if (r < 0) return r;
-    pos += h.hlen;
+    if (r == 0) continue;
     int bcheck = (h.flg & FLG_BCHECK) != 0;
     int ccheck = (h.flg & FLG_CCHECK) != 0;
     int linked = (h.flg & FLG_INDEP) == 0;
