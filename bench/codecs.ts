@@ -13,7 +13,16 @@ import { BenchCase, BenchResult, SIZES, barChartSvg, fmt, jsonEvents, machine, p
 /* eslint-disable @typescript-eslint/no-var-requires */
 const zstdNapi = require('zstd-napi');
 const fzstd = require('fzstd');
-const lz4Addon = require('lz4');
+/** A native peer built for another Node ABI (the `lz4` addon uses nan) is left out, said once. */
+function optionalPeer<T>(name: string): T | undefined {
+  try {
+    return require(name) as T;
+  } catch (err) {
+    console.error(`peer ${name} unavailable on Node ${process.version}: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+const lz4Addon = optionalPeer<{ decode(b: Buffer): Buffer; encode(b: Buffer): Buffer }>('lz4');
 const lz4js = require('lz4js');
 const snappyNapi = require('snappy');
 const snappyjs = require('snappyjs');
@@ -74,7 +83,7 @@ export async function run(): Promise<string> {
       peers: [
         ours(lz4, arena),
         { name: '@platformatic/wasm-utils', decompress: (b) => void wasmUtils.lz4Decompress(b), compress: (raw) => wasmUtils.lz4Compress(raw) },
-        { name: 'lz4 addon (kafkajs-lz4)', decompress: (b) => void lz4Addon.decode(b), compress: (raw) => lz4Addon.encode(raw) },
+        ...(lz4Addon ? [{ name: 'lz4 addon (kafkajs-lz4)', decompress: (b: Buffer) => void lz4Addon.decode(b), compress: (raw: Buffer) => lz4Addon.encode(raw) }] : []),
         { name: 'lz4js', decompress: (b) => void lz4js.decompress(b), compress: (raw) => Buffer.from(lz4js.compress(raw)) },
         {
           name: 'lz4-wasm (size-prefixed block)',
