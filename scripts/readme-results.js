@@ -8,7 +8,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const readmePath = path.join(root, 'README.md');
 let readme = fs.readFileSync(readmePath, 'utf8');
-const re = /<!-- results:([\w-]+) -->[\s\S]*?<!-- \/results:\1 -->/g;
+const re = /<!-- results:([\w/-]+) -->[\s\S]*?<!-- \/results:\1 -->/g;
 readme = readme.replace(re, (_, name) => {
   const file = path.join(root, 'bench', 'results', `${name}.md`);
   if (!fs.existsSync(file)) throw new Error(`missing ${path.relative(root, file)}: run the benchmark first`);
