@@ -179,6 +179,17 @@ static int next_frame(const uint8_t *src, uint32_t len, uint32_t *pos, uint32_t 
   return 1;
 }
 
+/* Adds a length's extension bytes (255, 255, ..., last < 255) to *len; 0 when input runs out. */
+static inline int add_length_bytes(const uint8_t **ip, const uint8_t *iend, uint64_t *len) {
+  uint32_t b;
+  do {
+    if (*ip >= iend) return 0;
+    b = *(*ip)++;
+    *len += b;
+  } while (b == 255);
+  return 1;
+}
+
 /* Exact decoded length of one block by walking its tokens without copying (cheap: reads the
  * compressed bytes once). Used to size outputs whose block headers give only a loose bound. */
 static int64_t scan_block(const uint8_t *ip, const uint8_t *iend, uint32_t bmax) {
@@ -187,14 +198,7 @@ static int64_t scan_block(const uint8_t *ip, const uint8_t *iend, uint32_t bmax)
     if (ip >= iend) return E_CORRUPT;
     uint32_t token = *ip++;
     uint64_t lit = token >> 4;
-    if (lit == 15) {
-      uint32_t b;
-      do {
-        if (ip >= iend) return E_CORRUPT;
-        b = *ip++;
-        lit += b;
-      } while (b == 255);
-    }
+    if (lit == 15 && !add_length_bytes(&ip, iend, &lit)) return E_CORRUPT;
     if (lit > (uint64_t)(iend - ip)) return E_CORRUPT;
     ip += lit;
     out += lit;
@@ -202,14 +206,7 @@ static int64_t scan_block(const uint8_t *ip, const uint8_t *iend, uint32_t bmax)
     if (iend - ip < 2) return E_CORRUPT;
     ip += 2;
     uint64_t ml = token & 15;
-    if (ml == 15) {
-      uint32_t b;
-      do {
-        if (ip >= iend) return E_CORRUPT;
-        b = *ip++;
-        ml += b;
-      } while (b == 255);
-    }
+    if (ml == 15 && !add_length_bytes(&ip, iend, &ml)) return E_CORRUPT;
     out += ml + 4;
     if (out > bmax) return E_CORRUPT;
   }
