@@ -39,7 +39,7 @@ interface Lz4Exports {
   lz4_size_flags(): number;
   lz4_frames_decode(src: number, len: number, dst: number, cap: number): number;
   lz4_compress_bound(len: number): number;
-  lz4_compress_frame(src: number, len: number, dst: number, level: number): number;
+  lz4_compress_frame(src: number, len: number, dst: number, level: number, checksum: number): number;
   lz4_xxh32(src: number, len: number, seed: number): number;
 }
 
@@ -174,8 +174,17 @@ function decompressedSize(input: Uint8Array): SizeHint {
   return { bytes: size.bytes, exact: (size.flags & EXACT) !== 0 };
 }
 
-/** Writes one LZ4 frame (64 KiB independent blocks, content size and content checksum). */
-function compress(input: Uint8Array, options?: CompressOptions): Buffer {
+/** Options of `lz4.compress`. */
+export interface Lz4CompressOptions extends CompressOptions {
+  /**
+   * Append the content checksum (xxHash32 of the whole input). Default false, as the Java client
+   * and librdkafka write frames: the record batch's CRC-32C already covers the compressed bytes.
+   */
+  contentChecksum?: boolean;
+}
+
+/** Writes one LZ4 frame (64 KiB independent blocks, content size; content checksum on request). */
+function compress(input: Uint8Array, options?: Lz4CompressOptions): Buffer {
   const level = options?.level ?? 1;
   if (!Number.isInteger(level) || level < 1 || level > MAX_LEVEL) {
     throw new ArgumentError(`lz4 level must be an integer in 1..${MAX_LEVEL}, got ${level}`);
@@ -185,7 +194,7 @@ function compress(input: Uint8Array, options?: CompressOptions): Buffer {
   stageInput(k, input);
   const dst = outputPtr(k, input.length);
   ensure(k, dst + k.exports.lz4_compress_bound(input.length), 'compression');
-  const written = k.exports.lz4_compress_frame(k.base, input.length, dst, level);
+  const written = k.exports.lz4_compress_frame(k.base, input.length, dst, level, options?.contentChecksum ? 1 : 0);
   const result = Buffer.from(k.heap.u8().subarray(dst, dst + written));
   maybeRelease(k);
   return result;
@@ -199,13 +208,13 @@ function compress(input: Uint8Array, options?: CompressOptions): Buffer {
  *   stored blocks, and with or without block checksums, content checksum and content size. Every
  *   checksum present is verified.
  * - `compress` writes one frame of 64 KiB independent blocks (what Kafka's Java producer uses)
- *   with the content size and a content checksum. `level` 1 (default) is a fast greedy matcher with
+ *   with the content size, and a content checksum only with `{ contentChecksum: true }`. `level` 1 (default) is a fast greedy matcher with
  *   a 4096-entry hash table that skips ahead through incompressible data (ratio on par with
  *   `lz4 -1`); levels 2..12 use a hash table of up to 65536 entries and probe every position
  *   (about 1% smaller output on JSON, slower on small inputs). Levels above 2 do not differ from 2;
  *   there is no LZ4-HC style search.
  */
-export const lz4: Codec = {
+export const lz4: Codec & { compress(input: Uint8Array, options?: Lz4CompressOptions): Buffer } = {
   name: 'lz4',
   kafkaType: 3,
   decompress,

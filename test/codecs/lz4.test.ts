@@ -156,7 +156,7 @@ function literalBlock(data: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(head), Buffer.from(data)]);
 }
 
-/** Rewrites our compress() output (content size + content checksum) without either, HC fixed. */
+/** Rewrites compress() output made with `{ contentChecksum: true }` without content size and checksum, HC fixed. */
 function stripFrameExtras(f: Buffer): Buffer {
   assert.equal(f[4], 0x6c);
   const d = Buffer.from([0x60, f[5]]);
@@ -247,6 +247,20 @@ describe('lz4 codec', () => {
     assert.ok(lz4.compress(rnd).length <= rnd.length + 15 + 5 * 4 + 8);
   });
 
+  test('compress frames as the Kafka clients do: no content checksum unless asked for', () => {
+    const data = events(100_000, 12);
+    const plain = lz4.compress(data);
+    // FLG: version 01, independent blocks, content size; BD: 64 KiB blocks.
+    assert.equal(plain[4], 0x68);
+    assert.equal(plain[5], 0x40);
+    const checked = lz4.compress(data, { contentChecksum: true });
+    assert.equal(checked[4], 0x6c);
+    assert.equal(checked.length, plain.length + 4);
+    assert.equal(checked.readUInt32LE(checked.length - 4), xxhash32(data));
+    assert.ok(data.equals(lz4.decompress(plain)));
+    assert.ok(data.equals(lz4.decompress(checked)));
+  });
+
   test('compress rejects bad levels', () => {
     for (const level of [0, -1, 13, 1.5, Number.NaN]) expectCode(() => lz4.compress(Buffer.from('x'), { level }), 'ERR_INVALID_ARGUMENT');
   });
@@ -254,7 +268,7 @@ describe('lz4 codec', () => {
   test('decompressedSize: exact with a content size, else a bound from block headers', () => {
     const data = events(200_000, 4);
     assert.deepEqual(lz4.decompressedSize(lz4.compress(data)), { bytes: 200_000, exact: true });
-    const bare = stripFrameExtras(lz4.compress(data));
+    const bare = stripFrameExtras(lz4.compress(data, { contentChecksum: true }));
     // 4 blocks of 64 KiB max: 3 full compressed, and the last of 200000 - 196608 bytes.
     const hint = lz4.decompressedSize(bare);
     assert.equal(hint.exact, false);
@@ -307,7 +321,7 @@ describe('lz4 codec', () => {
     badBlock[5000] ^= 0x10;
     expectCode(() => lz4.decompress(badBlock), 'ERR_CHECKSUM_MISMATCH');
     // Without block checksums, the content checksum still catches a flipped literal.
-    const ours = lz4.compress(data);
+    const ours = lz4.compress(data, { contentChecksum: true });
     let caught = 0;
     for (let i = 200; i < ours.length - 8; i += 97) {
       const m = Buffer.from(ours);
@@ -394,7 +408,7 @@ describe('lz4 codec', () => {
     const arena = new Arena({ maxBytes: 8 * MiB, trimIntervalMs: 0 });
     for (const n of [0, 1, 1000, 70_000, 300_000]) {
       const data = events(n, n + 11);
-      for (const f of [lz4.compress(data), stripFrameExtras(lz4.compress(data))]) {
+      for (const f of [lz4.compress(data), stripFrameExtras(lz4.compress(data, { contentChecksum: true }))]) {
         const lease = lz4.decompress(f, { arena });
         assert.ok(lease instanceof Lease);
         assert.equal(lease.length, n);
@@ -416,7 +430,7 @@ describe('lz4 codec', () => {
     assert.ok(data.equals(lz4.decompress(lz4.compress(data), { out: exact })));
     expectCode(() => lz4.decompress(lz4.compress(data), { out: new Uint8Array(49_999) }), 'ERR_OUTPUT_TOO_SMALL');
     // Without a content size the size is known only after decoding: same error.
-    expectCode(() => lz4.decompress(stripFrameExtras(lz4.compress(data)), { out: new Uint8Array(49_999) }), 'ERR_OUTPUT_TOO_SMALL');
+    expectCode(() => lz4.decompress(stripFrameExtras(lz4.compress(data, { contentChecksum: true })), { out: new Uint8Array(49_999) }), 'ERR_OUTPUT_TOO_SMALL');
     assert.ok(data.equals(lz4.decompress(lz4.compress(data))));
   });
 
@@ -425,11 +439,11 @@ describe('lz4 codec', () => {
     const seeds: Buffer[] = [];
     for (const n of [100, 2000, 20_000, 70_000]) {
       const data = events(n, n);
-      seeds.push(lz4.compress(data), stripFrameExtras(lz4.compress(data)));
+      seeds.push(lz4.compress(data), stripFrameExtras(lz4.compress(data, { contentChecksum: true })));
       const pattern = randomBytes(1 + (n % 13), n);
       const periodic = Buffer.alloc(n);
       for (let i = 0; i < n; i++) periodic[i] = pattern[i % pattern.length];
-      seeds.push(stripFrameExtras(lz4.compress(periodic)));
+      seeds.push(stripFrameExtras(lz4.compress(periodic, { contentChecksum: true })));
     }
     seeds.push(frame({ linked: true, bsid: 5, blockChecksum: true, blocks: [{ data: literalBlock(events(500, 1)) }, { data: zeroBlock(3000) }] }));
     const valid = seeds[2];
