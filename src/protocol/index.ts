@@ -12,7 +12,7 @@ export {
   BATCH_HEADER_BYTES,
   BATCH_PREFIX_BYTES,
 } from './record-batch';
-export type { DecodeOptions, DecodedRecord, PartialBatch, RecordBatchHeader, RecordHeader, TimestampType } from './record-batch';
+export type { DecodeOptions, DecodedRecord, PartialBatch, RecordBatchHeader, RecordHeader, TimestampType, Uint8ArrayViewOptions, ViewKind } from './record-batch';
 export { encodeRecordBatch } from './encode';
 export type { BytesLike, EncodeOptions, HeadersInput, HeaderValue, RecordInput } from './encode';
 export { readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint';

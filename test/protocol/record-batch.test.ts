@@ -334,6 +334,55 @@ test('iteration: one reused flyweight, toObject() copies, views are zero-copy Bu
   assert.equal(n, 4);
 });
 
+test("views: 'uint8array' gives plain Uint8Array views of the same bytes", () => {
+  const bytes = encodeRecordBatch(SAMPLE, { baseOffset: 10n });
+  const asBuffers = decodeRecordBatches(bytes).batches[0].records();
+  const plain = decodeRecordBatches(bytes, { views: 'uint8array' });
+  const records = plain.batches[0].records();
+  assert.equal(records.length, asBuffers.length);
+  records.forEach((r, i) => {
+    for (const v of [r.key, r.value, ...r.headers.map((h) => h.value)]) {
+      if (v === null) continue;
+      assert.ok(!Buffer.isBuffer(v) && Object.getPrototypeOf(v) === Uint8Array.prototype);
+      assert.equal(v.buffer, bytes.buffer, 'a view of the input, not a copy');
+    }
+    const b = asBuffers[i];
+    const hex = (v: Uint8Array | null) => (v === null ? null : Buffer.from(v).toString('hex'));
+    assert.equal(hex(r.key), hex(b.key));
+    assert.equal(hex(r.value), hex(b.value));
+    assert.deepEqual(r.headers.map((h) => [h.key, hex(h.value)]), b.headers.map((h) => [h.key, hex(h.value)]));
+  });
+});
+
+test('varint boundaries: 1-, 2- and 3-byte lengths, deltas and timestamps decode exactly', () => {
+  // Zigzag boundaries of the inline 1- and 2-byte paths: 63/64 and 8191/8192 (and negatives).
+  const sizes = [0, 1, 62, 63, 64, 65, 8190, 8191, 8192, 8193, 70_000];
+  const deltas = [1, 63, 64, 8191, 8192, 1_000_000];
+  const tsOffsets = [0, -64, -65, 63, 64, -8192, -8193, 8191, 8192, -(2 ** 40), 2 ** 40];
+  const input: RecordInput[] = [];
+  let offsetDelta = -1;
+  for (let i = 0; i < sizes.length; i++) {
+    offsetDelta += deltas[i % deltas.length];
+    input.push({
+      key: Buffer.alloc(sizes[(i + 3) % sizes.length], 'k'),
+      value: Buffer.alloc(sizes[i], i),
+      timestamp: 1_700_000_000_000 + tsOffsets[i % tsOffsets.length],
+      offsetDelta,
+    });
+  }
+  const bytes = encodeRecordBatch(input, { baseTimestamp: 1_700_000_000_000 });
+  for (const views of ['buffer', 'uint8array'] as const) {
+    const out = decodeRecordBatches(bytes, { views }).batches[0].records();
+    assert.deepEqual(
+      out.map((r) => [r.offsetDelta, r.timestamp, r.key?.length, r.value?.length]),
+      input.map((r) => [r.offsetDelta, r.timestamp, (r.key as Buffer).length, (r.value as Buffer).length]),
+    );
+    out.forEach((r, i) => assert.ok(Buffer.from(r.value!).equals(input[i].value as Buffer)));
+  }
+  // A 2-byte varint cut by the end of its record is a varint error, not a misread.
+  assert.throws(() => iterateAll(decodeRecordBatches(rawRecordBatch([0, 0, 0, 1, 1, 0x80]))), isCode('ERR_BAD_VARINT'));
+});
+
 test('several batches, positions, basePosition and totals', () => {
   const one = encodeRecordBatch(SAMPLE.slice(0, 2), { baseOffset: 0n });
   const two = encodeRecordBatch(SAMPLE.slice(2), { baseOffset: 2n, compression: 'lz4' });
