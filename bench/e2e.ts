@@ -388,9 +388,9 @@ export async function run(): Promise<string> {
     );
   }
   const markdown = lines.join('\n');
-  const results: BenchResult[] = rows.map((r) => ({ group: r.codec, name: r.setup, opsPerSec: r.msgsPerSec, rmePercent: 0, samples: RUNS, mbPerSec: r.mbPerSec }));
+  const results: BenchResult[] = rows.map((r) => ({ group: r.codec, name: r.setup, opsPerSec: r.msgsPerSec, spreadPercent: 0, rounds: RUNS, mbPerSec: r.mbPerSec }));
   for (const d of decode) {
-    results.push({ group: d.codec, name: 'decodeRecordBatches alone', opsPerSec: (d.messages * 1000) / d.decodeMs, rmePercent: 0, samples: 3, mbPerSec: d.bytes / 1e3 / d.decodeMs });
+    results.push({ group: d.codec, name: 'decodeRecordBatches alone', opsPerSec: (d.messages * 1000) / d.decodeMs, spreadPercent: 0, rounds: 3, mbPerSec: d.bytes / 1e3 / d.decodeMs });
   }
   writeResults('e2e', { messages: MESSAGES, partitions: PARTITIONS, runs: RUNS, rows, decode }, markdown);
   writeSvg('e2e', barChartSvg('End-to-end consumption (mock broker): messages/s', 'msgs/s', results, (r) => r.opsPerSec));

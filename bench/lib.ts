@@ -45,68 +45,121 @@ export interface BenchCase {
 export interface BenchResult {
   group: string;
   name: string;
+  /** Median over the rounds. */
   opsPerSec: number;
-  rmePercent: number;
-  samples: number;
+  /** Half the range of the rounds, as a percent of the median. */
+  spreadPercent: number;
+  rounds: number;
   mbPerSec?: number;
   recordsPerSec?: number;
 }
 
-/** Runs every synchronous case, one after another. */
-export function runCases(cases: BenchCase[], options: { maxTime?: number } = {}): BenchResult[] {
-  const results: BenchResult[] = [];
-  for (const c of cases) {
-    c.fn(); // warm up and fail fast before timing
-    const bench = new Benchmark(`${c.group} ${c.name}`, c.fn, { maxTime: maxTime(options), minSamples: QUICK ? 2 : 5, initCount: 1 });
-    bench.run({ async: false });
-    results.push(toResult(c, bench));
-  }
-  return results;
+/** How to time a list of cases. */
+export interface RunOptions {
+  /** Seconds per case and round (benchmark.js maxTime). Default 0.4; 0.05 with --quick. */
+  maxTime?: number;
+  /** Rounds per group. Default 5; 1 with --quick. */
+  rounds?: number;
 }
 
-function maxTime(options: { maxTime?: number }): number {
-  return QUICK ? 0.05 : (options.maxTime ?? 1);
-}
-
-/** Runs cases that may be asynchronous (`asyncFn`), one after another. */
-export async function runCasesAsync(cases: BenchCase[], options: { maxTime?: number } = {}): Promise<BenchResult[]> {
-  const results: BenchResult[] = [];
-  for (const c of cases) {
-    if (!c.asyncFn) {
-      results.push(...runCases([c], options));
-      continue;
+/**
+ * Times every case with benchmark.js, in rounds: within a group (one row of a table) each round
+ * runs every case once, in a rotated order, and a case's figure is the median over its rounds.
+ * On a shared, noisy machine a slow spell then hits all peers of a row alike instead of whichever
+ * case happened to run during it, so the ratios in a row are comparable.
+ */
+export async function runCasesAsync(cases: BenchCase[], options: RunOptions = {}): Promise<BenchResult[]> {
+  const rounds = QUICK ? 1 : (options.rounds ?? 5);
+  const seconds = QUICK ? 0.05 : (options.maxTime ?? 0.4);
+  const hz = new Map<BenchCase, number[]>();
+  const groups = [...new Set(cases.map((c) => c.group))];
+  for (const g of groups) {
+    const row = cases.filter((c) => c.group === g);
+    for (const c of row) {
+      // Warm up and fail fast before timing.
+      if (c.asyncFn) await c.asyncFn();
+      else c.fn();
+      hz.set(c, []);
     }
-    const fn = c.asyncFn;
-    await fn();
-    const bench = new Benchmark(`${c.group} ${c.name}`, {
-      defer: true,
-      maxTime: maxTime(options),
-      minSamples: QUICK ? 2 : 5,
-      fn: (deferred: { resolve(): void }) => {
-        fn().then(() => deferred.resolve(), (err) => {
-          console.error(err);
-          deferred.resolve();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => {
-      bench.on('complete', () => resolve());
-      bench.run({ async: true });
-    });
-    results.push(toResult(c, bench));
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < row.length; i++) {
+        const c = row[(i + r) % row.length];
+        hz.get(c)!.push(await timeOnce(c, seconds));
+      }
+    }
   }
-  return results;
+  return cases.map((c) => toResult(c, hz.get(c)!));
 }
 
-function toResult(c: BenchCase, bench: Benchmark): BenchResult {
+/** Synchronous cases only: {@link runCasesAsync} without the promise. */
+export function runCases(cases: BenchCase[], options: RunOptions = {}): BenchResult[] {
+  const rounds = QUICK ? 1 : (options.rounds ?? 5);
+  const seconds = QUICK ? 0.05 : (options.maxTime ?? 0.4);
+  const hz = new Map<BenchCase, number[]>();
+  for (const g of new Set(cases.map((c) => c.group))) {
+    const row = cases.filter((c) => c.group === g);
+    for (const c of row) {
+      c.fn();
+      hz.set(c, []);
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < row.length; i++) {
+        const c = row[(i + r) % row.length];
+        hz.get(c)!.push(timeSync(c, seconds));
+      }
+    }
+  }
+  return cases.map((c) => toResult(c, hz.get(c)!));
+}
+
+function timeSync(c: BenchCase, seconds: number): number {
+  const bench = new Benchmark(`${c.group} ${c.name}`, c.fn, { maxTime: seconds, minSamples: QUICK ? 2 : 5, initCount: 1 });
+  bench.run({ async: false });
   if (bench.error) throw bench.error;
-  const hz = bench.hz;
+  return bench.hz;
+}
+
+async function timeOnce(c: BenchCase, seconds: number): Promise<number> {
+  if (!c.asyncFn) return timeSync(c, seconds);
+  const fn = c.asyncFn;
+  const bench = new Benchmark(`${c.group} ${c.name}`, {
+    defer: true,
+    maxTime: seconds,
+    minSamples: QUICK ? 2 : 5,
+    fn: (deferred: { resolve(): void }) => {
+      fn().then(
+        () => deferred.resolve(),
+        (err) => {
+          bench.error = err;
+          deferred.resolve();
+        },
+      );
+    },
+  });
+  await new Promise<void>((resolve) => {
+    bench.on('complete', () => resolve());
+    bench.run({ async: true });
+  });
+  if (bench.error) throw bench.error;
+  return bench.hz;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function toResult(c: BenchCase, rounds: number[]): BenchResult {
+  const hz = median(rounds);
+  // Spread of the rounds around their median, in percent (what a reader should treat as noise).
+  const spread = rounds.length > 1 ? (100 * (Math.max(...rounds) - Math.min(...rounds))) / 2 / hz : 0;
   return {
     group: c.group,
     name: c.name,
     opsPerSec: hz,
-    rmePercent: bench.stats.rme,
-    samples: bench.stats.sample.length,
+    spreadPercent: spread,
+    rounds: rounds.length,
     mbPerSec: c.bytes !== undefined ? (hz * c.bytes) / 1e6 : undefined,
     recordsPerSec: c.records !== undefined ? hz * c.records : undefined,
   };
