@@ -71,7 +71,8 @@ export class BoundedProducer {
   readonly #producer: KafkajsProducer;
   #inFlight = 0;
   #requests = 0;
-  #waiters: Array<{ bytes: number; go: () => void }> = [];
+  /** FIFO: sends waiting for room, and `ready()` probes (which take no room). */
+  #waiters: Array<{ bytes: number; go: () => void; probe?: true }> = [];
   #stats = { waits: 0, highWaterBytes: 0, sent: 0, failed: 0 };
 
   constructor(producer: KafkajsProducer, options: BoundedProducerOptions = {}) {
@@ -90,6 +91,24 @@ export class BoundedProducer {
   /** `producer.sendBatch(batch)`, waiting for room first. */
   sendBatch(batch: { topicMessages?: ProducerRecordLike[]; [extra: string]: unknown }): Promise<unknown> {
     return this.#run(recordBytes(batch.topicMessages ?? []), () => this.#producer.sendBatch(batch));
+  }
+
+  /**
+   * Resolves once the producer has room under the bound, after every send already waiting, and
+   * sends nothing. A source loop waits here before it reads or builds its next record, so data it
+   * has not sent is not held in memory while it waits, and can then send without awaiting:
+   *
+   * ```ts
+   * for (;;) {
+   *   await bounded.ready();
+   *   bounded.send(await nextRecord()).catch(onError);
+   * }
+   * ```
+   */
+  ready(): Promise<void> {
+    if (this.#waiters.length === 0 && this.#inFlight < this.maxInFlightBytes) return Promise.resolve();
+    this.#stats.waits++;
+    return new Promise<void>((go) => this.#waiters.push({ bytes: 0, go, probe: true }));
   }
 
   /** Counters. */
@@ -129,9 +148,11 @@ export class BoundedProducer {
   }
 
   #wake(): void {
-    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0].bytes)) {
-      const w = this.#waiters.shift()!;
-      this.#take(w.bytes);
+    while (this.#waiters.length > 0) {
+      const w = this.#waiters[0];
+      if (w.probe ? this.#inFlight >= this.maxInFlightBytes : !this.#fits(w.bytes)) return;
+      this.#waiters.shift();
+      if (!w.probe) this.#take(w.bytes);
       w.go();
     }
   }
