@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --quick | --duration <s> | --only <scenario,...> | --rss-cap-mb <n>]`
+ * `npm run soak [-- --quick | --duration <s> | --only <scenario,...> | --setup <name> | --heap-mb <n> | --rss-cap-mb <n>]`
  *
  * The real-world OOM scenarios against the mock broker (librdkafka's mock cluster): each scenario
  * runs once with kafkajs + the usual peer codecs and once with kafka-arena, each set-up in a fresh
@@ -7,6 +7,11 @@
  * process.memoryUsage() every second. Writes per scenario a CSV and an SVG line chart (RSS and
  * arrayBuffers over time, both set-ups), plus bench/results/soak.json and soak.md (summary table
  * and a conclusion per scenario computed from the figures).
+ *
+ * Both set-ups run with the same V8 heap settings, those of a Node process sized for a container
+ * with a memory limit: --max-old-space-size=<heap-mb> (default 96) and --max-semi-space-size=2.
+ * Without a limit V8 grows its heap lazily on a 24 GiB machine, so RSS mostly measures garbage not
+ * yet collected; `--heap-mb 0` runs with V8's defaults.
  *
  * Default: 30 s per set-up (10 set-ups, about 6 minutes with start-up); --quick: 8 s per set-up.
  * Runs unattended (no stdin), kills every child it started, exits 0 unless a set-up failed to run.
@@ -27,8 +32,12 @@ const RSS_TARGET = ARENA_BUDGET + 64 * MiB;
 /** Fraction of the run ignored for the slope. */
 const WARMUP_FRACTION = 0.2;
 
+/** V8's young generation per semi-space in the soak's workers (MiB); the default is 16. */
+const SEMI_SPACE_MB = 2;
+
 interface Args {
   durationS: number;
+  heapMb: number;
   only: string[] | undefined;
   setups: SetupName[];
   rssCapBytes: number;
@@ -39,6 +48,7 @@ function parseArgs(argv: string[]): Args {
   let only: string[] | undefined;
   let setups: SetupName[] = SETUPS;
   let rssCapMb = 3072;
+  let heapMb = 96;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -50,16 +60,18 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--duration') durationS = Number(next());
     else if (a === '--only') only = next().split(',');
     else if (a === '--rss-cap-mb') rssCapMb = Number(next());
+    else if (a === '--heap-mb') heapMb = Number(next());
     else if (a === '--setup') setups = next().split(',') as SetupName[];
-    else throw new Error(`unknown argument ${a} (use --quick, --duration <s>, --only <scenario,...>, --setup <kafkajs|kafka-arena>, --rss-cap-mb <n>)`);
+    else throw new Error(`unknown argument ${a} (use --quick, --duration <s>, --only <scenario,...>, --setup <kafkajs|kafka-arena>, --heap-mb <n, 0 = V8 defaults>, --rss-cap-mb <n>)`);
   }
   if (!(durationS >= 3)) throw new Error('--duration must be at least 3 seconds');
   if (!(rssCapMb >= 256)) throw new Error('--rss-cap-mb must be at least 256');
+  if (!(heapMb === 0 || heapMb >= 32)) throw new Error('--heap-mb must be 0 (V8 defaults) or at least 32');
   for (const o of only ?? []) {
     if (!SCENARIOS.some((s) => s.name === o)) throw new Error(`unknown scenario ${o}; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
   }
   for (const x of setups) if (!SETUPS.includes(x)) throw new Error(`unknown setup ${x}; one of ${SETUPS.join(', ')}`);
-  return { durationS, only, setups, rssCapBytes: rssCapMb * MiB };
+  return { durationS, only, setups, heapMb, rssCapBytes: rssCapMb * MiB };
 }
 
 /** Processes to kill if we are interrupted. */
@@ -83,6 +95,11 @@ interface SetupResult {
   outcome: string;
   extra: Record<string, unknown>;
   error?: string;
+}
+
+/** The workers' V8 flags: the same for both set-ups. */
+function v8Flags(args: Args): string[] {
+  return args.heapMb > 0 ? [`--max-old-space-size=${args.heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`] : [];
 }
 
 async function runSetup(scenario: Scenario, setup: SetupName, args: Args): Promise<SetupResult> {
@@ -119,7 +136,7 @@ async function runSetup(scenario: Scenario, setup: SetupName, args: Args): Promi
     };
     const c = fork(join(__dirname, 'worker.js'), [JSON.stringify(config)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
+      execArgv: v8Flags(args),
     });
     child = c;
     liveChildren.add(c);
@@ -148,6 +165,9 @@ async function runSetup(scenario: Scenario, setup: SetupName, args: Args): Promi
     const first = await Promise.race([deadline, exited.then(() => 'exit' as const)]);
     if (first === 'exit') {
       const e = await exited;
+      const t = samples.length ? samples[samples.length - 1]!.t.toFixed(0) : '0';
+      // V8 aborts the process when the heap limit is reached ("JavaScript heap out of memory").
+      if (outcome === 'ok' && (e.signal === 'SIGABRT' || e.code === 134)) outcome = `out of memory: V8 heap limit reached after ${t} s`;
       if (outcome === 'ok') outcome = error ? 'failed' : `exited early (code ${e.code}, signal ${e.signal})`;
     } else {
       if (kcat?.failure) error = kcat.failure;
@@ -380,9 +400,13 @@ async function main(): Promise<void> {
   md.push('');
   md.push(
     `Mock broker (librdkafka mock cluster), ${args.durationS} s per set-up, each set-up in a fresh Node process sampling ` +
-      `process.memoryUsage() every second. kafkajs set-up: kafkajs ${require('kafkajs/package.json').version} with kafkajs-lz4, ` +
+      `process.memoryUsage() every second, ${
+        args.heapMb > 0
+          ? `both set-ups with the V8 heap settings of a process sized for a container (${v8Flags(args).join(' ')})`
+          : "both set-ups with V8's default heap settings"
+      }. kafkajs set-up: kafkajs ${require('kafkajs/package.json').version} with kafkajs-lz4, ` +
       `kafkajs-snappy and a zstd-napi wrapper. kafka-arena set-up: registerCodecs + arenaConsumer (Arena default budget ` +
-      `${ARENA_BUDGET / MiB} MiB) / boundedProducer. Slope: least squares over the samples after the warm-up (the group join / producer ` +
+      `${ARENA_BUDGET / MiB} MiB) / boundedProducer (default bound). Slope: least squares over the samples after the warm-up (the group join / producer ` +
       `connect, then the first ${WARMUP_FRACTION * 100} % of the active run); "upward" = the fitted line rises more than 8 MiB and more than 10 % of the mean RSS over that window. ` +
       `Target for kafka-arena: peak RSS ≤ budget + 64 MiB = ${RSS_TARGET / MiB} MiB and no upward trend.`,
   );

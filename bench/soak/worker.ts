@@ -12,7 +12,6 @@ import {
   DEDUPE_CACHE_ENTRIES,
   PIPELINE_QUEUE_BYTES,
   PRODUCER_RECORD_MESSAGES,
-  PRODUCER_SENDERS,
   SCENARIOS,
   SLOW_HANDLER_MSGS_PER_SEC,
   type Sample,
@@ -312,50 +311,41 @@ async function runProducer(kafka: Kafka, config: WorkerConfig, arenaMode: boolea
   let loops: Promise<void>[] = [];
   const bounded = arenaMode ? boundedProducer(producer) : undefined;
 
-  if (bounded) {
-    loops = Array.from({ length: PRODUCER_SENDERS }, async () => {
+  // The same source loop for both set-ups: build a record, send it without awaiting the send,
+  // yield to I/O. kafka-arena's only difference is `await bounded.ready()` before building the
+  // next record, which waits while maxInFlightBytes are unacknowledged.
+  const sender = bounded ?? producer;
+  loops = [
+    (async () => {
       while (!stopped) {
-        try {
-          await bounded.send(record());
-          acked += PRODUCER_RECORD_MESSAGES;
-        } catch {
-          failed += PRODUCER_RECORD_MESSAGES;
-        }
+        if (bounded) await bounded.ready();
+        pending++;
+        sender.send(record()).then(
+          () => {
+            pending--;
+            acked += PRODUCER_RECORD_MESSAGES;
+          },
+          () => {
+            pending--;
+            failed += PRODUCER_RECORD_MESSAGES;
+          },
+        );
+        // Yield to I/O between sends, as a source loop reading input would.
+        await new Promise((r) => setImmediate(r));
       }
-    });
-  } else {
-    loops = [
-      (async () => {
-        while (!stopped) {
-          pending++;
-          producer.send(record()).then(
-            () => {
-              pending--;
-              acked += PRODUCER_RECORD_MESSAGES;
-            },
-            () => {
-              pending--;
-              failed += PRODUCER_RECORD_MESSAGES;
-            },
-          );
-          // Yield to I/O between sends, as a source loop reading input would.
-          await new Promise((r) => setImmediate(r));
-        }
-      })(),
-    ];
-  }
+    })(),
+  ];
 
   return {
     consumed: () => 0,
     produced: () => acked,
     extra: () => {
       const out: Record<string, number> = { failedMessages: failed };
+      out.pendingSends = pending;
       if (bounded) {
         const s = bounded.stats();
         out.inFlightBytes = s.inFlightBytes;
         out.inFlightRequests = s.inFlightRequests;
-      } else {
-        out.pendingSends = pending;
       }
       return out;
     },

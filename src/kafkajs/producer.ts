@@ -19,9 +19,16 @@ export interface ProducerRecordLike {
   [extra: string]: unknown;
 }
 
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+
 /** Options for {@link boundedProducer}. */
 export interface BoundedProducerOptions {
-  /** Bytes (keys + values + headers) allowed in flight at once. Default 32 MiB. */
+  /**
+   * Bytes (keys + values + headers) allowed in flight at once. Default 16 MiB. kafkajs holds
+   * about 2.5x the payload of a send until it is acknowledged (the messages, the encoded batch and
+   * the compressed batch), so the default keeps roughly 40 MiB in memory; raise it when the
+   * bandwidth x round-trip time of your link is larger.
+   */
   maxInFlightBytes?: number;
 }
 
@@ -77,7 +84,7 @@ export class BoundedProducer {
 
   constructor(producer: KafkajsProducer, options: BoundedProducerOptions = {}) {
     this.#producer = producer;
-    this.maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
+    this.maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
     if (!Number.isSafeInteger(this.maxInFlightBytes) || this.maxInFlightBytes <= 0) {
       throw new ArgumentError(`maxInFlightBytes must be a positive integer, got ${this.maxInFlightBytes}`);
     }
