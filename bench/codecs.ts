@@ -8,6 +8,7 @@ import * as zlib from 'node:zlib';
 import { Arena, gzip, lz4, snappy, zstd } from '../src';
 import type { Codec } from '../src';
 import { loadLz4Wasm } from './peers/lz4-wasm';
+import { loadBokuwebZstd } from '../src/wasm/bokuweb-zstd';
 import { BenchCase, BenchResult, SIZES, barChartSvg, fmt, jsonEvents, machine, pivotTable, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
@@ -47,6 +48,30 @@ function ours(codec: Codec, arena: Arena, level?: number): Peer {
   };
 }
 
+/**
+ * Not a usable codec: the one ZSTD_decompress_usingDict call of the @bokuweb binary on input staged
+ * in its memory once, with no copies in or out and no output handed over. It is the floor any
+ * wrapper of that binary (ours, or bokuweb's own glue) pays, so it shows how far a wrapper can go.
+ */
+function libzstdCallAlone(): Peer {
+  const z = loadBokuwebZstd();
+  const dctx = z.createDCtx();
+  const staged = new Map<Buffer, { src: number; dst: number; cap: number }>();
+  return {
+    name: 'libzstd call alone (same binary, no copies)',
+    decompress: (input, size) => {
+      let s = staged.get(input);
+      if (s === undefined) {
+        s = { src: z.malloc(input.length), dst: z.malloc(size), cap: size };
+        z.heap.u8().set(input, s.src);
+        staged.set(input, s);
+      }
+      const n = z.decompressUsingDict(dctx, s.dst, s.cap, s.src, input.length, 0, 0);
+      if (n !== size) throw new Error(`libzstd returned ${n}, expected ${size}`);
+    },
+  };
+}
+
 async function loadBokuweb(): Promise<{ decompress(b: Uint8Array): Uint8Array; compress(b: Uint8Array, level: number): Uint8Array }> {
   const boku = require('@bokuweb/zstd-wasm');
   await boku.init();
@@ -67,6 +92,7 @@ export async function run(): Promise<string> {
       peers: [
         ours(zstd, arena, 3),
         { name: '@bokuweb/zstd-wasm', decompress: (b) => void boku.decompress(b), compress: (raw) => Buffer.from(boku.compress(raw, 3)) },
+        libzstdCallAlone(),
         { name: 'zstd-napi (native)', decompress: (b) => void zstdNapi.decompress(b), compress: (raw) => zstdNapi.compress(raw, { compressionLevel: 3 }) },
         { name: 'fzstd', decompress: (b) => void fzstd.decompress(b) },
         ...(zstdNode.zstdDecompressSync
