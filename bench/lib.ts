@@ -85,6 +85,10 @@ export async function runCasesAsync(cases: BenchCase[], options: RunOptions = {}
       for (let i = 0; i < row.length; i++) {
         const c = row[(i + r) % row.length];
         hz.get(c)!.push(await timeOnce(c, seconds));
+        // Let the event loop run between cases: finalizers, and the native memory of peers
+        // that is freed from callbacks (zlib handles, WASM instances), never run inside a
+        // synchronous benchmark.js loop.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
   }
