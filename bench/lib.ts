@@ -329,6 +329,8 @@ export interface LineSeries {
   color?: number;
   /** Draw dashed (e.g. a second metric of the same set-up). */
   dashed?: boolean;
+  /** Marks the last point with this text (e.g. why the line stops early). */
+  endLabel?: string;
 }
 
 function niceStep(range: number, ticks: number): number {
@@ -388,6 +390,12 @@ export function lineChartSvg(
     const color = PALETTE[(s.color ?? i) % PALETTE.length];
     const pts = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
     out.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${esc(s.name)}</title></polyline>`);
+    const last = s.points[s.points.length - 1];
+    if (s.endLabel && last) {
+      const [x, y] = [px(last[0]), py(last[1])];
+      out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${color}"/>`);
+      out.push(`<text x="${(x + 7).toFixed(1)}" y="${(y + 4).toFixed(1)}" fill="${color}" font-weight="600">${esc(s.endLabel)}</text>`);
+    }
     const lx = left + (i % 2) * 420;
     const ly = top + plotH + 44 + Math.floor(i / 2) * 20;
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);

@@ -301,7 +301,9 @@ function writeChart(scenario: Scenario, results: SetupResult[]): void {
   const series: LineSeries[] = [];
   for (const r of results) {
     const color = r.setup === 'kafkajs' ? 1 : 0;
-    series.push({ name: `${r.setup} RSS`, color, points: r.samples.map((s) => [s.t, s.rss / MiB]) });
+    // A set-up that ended early says why where its line stops.
+    const endLabel = r.outcome === 'ok' ? undefined : r.outcome.startsWith('out of memory') ? 'out of memory' : r.outcome;
+    series.push({ name: `${r.setup} RSS`, color, endLabel, points: r.samples.map((s) => [s.t, s.rss / MiB]) });
     series.push({ name: `${r.setup} arrayBuffers`, color, dashed: true, points: r.samples.map((s) => [s.t, s.arrayBuffers / MiB]) });
   }
   writeSvg(
