@@ -63,6 +63,16 @@ export interface ArenaConsumerOptions {
   lowWaterBytes?: number;
   /** How often to check for resuming while paused, in ms. Default 25. */
   resumeCheckMs?: number;
+  /**
+   * Decompressed bytes one fetch of a broker should bring at most. Off by default. A fetch is
+   * bounded by `maxBytes` compressed, which can decompress to many times the budget; with this
+   * set, each partition's recent decompressed size per fetch is remembered, and when a broker's
+   * fetch starts, its partitions beyond this estimate are held back (paused) and rotated in at
+   * that broker's next fetches, at least one partition per fetch. A partition not seen yet counts
+   * as this whole amount. The memory bound becomes `highWaterBytes` + about this much (or one
+   * partition's fetch, if larger) per broker.
+   */
+  maxFetchBytes?: number;
 }
 
 /** Counters of the consumer helper. */
@@ -92,13 +102,25 @@ export interface ArenaConsumerStats {
   held: number;
   /** Highest arena leased bytes seen by this consumer's checks. */
   highWaterBytesSeen: number;
+  /** Fetches for which `maxFetchBytes` held partitions back. */
+  limitedFetches: number;
+  /** Most decompressed bytes one fetch delivered to the handlers (counted when the broker's next fetch starts). */
+  largestFetchBytes: number;
 }
 
 class Scope implements FetchScope {
   readonly arena: Arena;
   readonly leases = new Set<Lease>();
-  constructor(private readonly owner: ArenaConsumer) {
+  /** Decompressed bytes this fetch delivered, by "topic|partition". */
+  readonly bytesByPartition = new Map<string, number>();
+  constructor(
+    private readonly owner: ArenaConsumer,
+    readonly nodeId: number,
+  ) {
     this.arena = owner.arena;
+  }
+  delivered(key: string, lease: Lease): void {
+    this.bytesByPartition.set(key, (this.bytesByPartition.get(key) ?? 0) + lease.length);
   }
   adopt(lease: Lease): void {
     this.leases.add(lease);
@@ -143,6 +165,14 @@ export class ArenaConsumer {
   #assignment = new Map<string, number[]>();
   /** Partitions paused by this helper (not by the application), by topic. */
   readonly #pausedByUs = new Map<string, Set<number>>();
+  readonly #maxFetchBytes: number | undefined;
+  /** maxFetchBytes: each partition's recent decompressed bytes per fetch (a decaying maximum), and its broker. */
+  readonly #lastFetchBytes = new Map<string, number>();
+  readonly #broker = new Map<string, number>();
+  /** maxFetchBytes: where each broker's rotation starts next. */
+  readonly #rotation = new Map<number, number>();
+  /** maxFetchBytes: partitions held back (paused) to keep a fetch small: "topic|partition" -> the broker whose fetch held it. */
+  readonly #heldBack = new Map<string, number>();
   #resumeTimer: NodeJS.Timeout | undefined;
   #stats: ArenaConsumerStats = {
     pauses: 0,
@@ -152,6 +182,8 @@ export class ArenaConsumer {
     released: { handler: 0, messages: 0, undelivered: 0, shutdown: 0 },
     held: 0,
     highWaterBytesSeen: 0,
+    limitedFetches: 0,
+    largestFetchBytes: 0,
   };
 
   constructor(consumer: KafkajsConsumer, options: ArenaConsumerOptions) {
@@ -162,6 +194,10 @@ export class ArenaConsumer {
     this.lowWaterBytes = options.lowWaterBytes ?? Math.floor(this.arena.maxBytes * 0.4);
     if (this.lowWaterBytes > this.highWaterBytes) throw new ArgumentError('lowWaterBytes must not exceed highWaterBytes');
     this.#resumeCheckMs = options.resumeCheckMs ?? 25;
+    this.#maxFetchBytes = options.maxFetchBytes;
+    if (this.#maxFetchBytes !== undefined && !(Number.isSafeInteger(this.#maxFetchBytes) && this.#maxFetchBytes > 0)) {
+      throw new ArgumentError(`maxFetchBytes must be a positive integer, got ${this.#maxFetchBytes}`);
+    }
     const ev = consumer.events;
     this.#removers.push(
       consumer.on(ev.FETCH_START, (e) => this.#onFetchStart(Number(e.payload.nodeId))),
@@ -169,9 +205,9 @@ export class ArenaConsumer {
       consumer.on(ev.END_BATCH_PROCESS, (e) => this.#releaseCurrent(`${e.payload.topic}|${e.payload.partition}`)),
       // After these kafkajs has stopped every fetcher and waited for its batches.
       consumer.on(ev.REBALANCING, () => this.#releaseAll()),
-      consumer.on(ev.STOP, () => this.#releaseAll()),
-      consumer.on(ev.CRASH, () => this.#releaseAll()),
-      consumer.on(ev.DISCONNECT, () => this.#releaseAll()),
+      consumer.on(ev.STOP, () => this.#stopped()),
+      consumer.on(ev.CRASH, () => this.#stopped()),
+      consumer.on(ev.DISCONNECT, () => this.#stopped()),
     );
   }
 
@@ -187,7 +223,7 @@ export class ArenaConsumer {
     if (config.eachBatch) {
       const user = config.eachBatch;
       wrapped.eachBatch = async (payload: EachBatchPayload) => {
-        const leases = this.#claim(payload.batch);
+        const leases = this.#claim(payload.batch, `${payload.batch.topic}|${payload.batch.partition}`);
         const retainBatch = () => {
           const kept = leases.map((l) => l.retain());
           let done = false;
@@ -224,6 +260,7 @@ export class ArenaConsumer {
     for (const remove of this.#removers.splice(0)) remove();
     this.#releaseAll();
     this.#stopResumeTimer();
+    this.#releaseHeldBack();
   }
 
   // ---- internals ----
@@ -240,8 +277,21 @@ export class ArenaConsumer {
     // kafkajs starts a broker's next fetch only after every batch of the previous one was
     // processed, so what that fetch still holds reached no handler: release it.
     const previous = this.#scopes.get(nodeId);
-    if (previous) this.#closeScope(previous, 'undelivered');
-    const scope = new Scope(this);
+    if (previous) {
+      let total = 0;
+      for (const [key, bytes] of previous.bytesByPartition) {
+        // A decaying maximum: one small fetch (a producer's short batch) must not let several
+        // partitions in at once just before their full batches arrive.
+        this.#lastFetchBytes.set(key, Math.max(bytes, Math.floor(((this.#lastFetchBytes.get(key) ?? 0) * 3) / 4)));
+        this.#broker.set(key, nodeId);
+        total += bytes;
+      }
+      if (total > this.#stats.largestFetchBytes) this.#stats.largestFetchBytes = total;
+      this.#closeScope(previous, 'undelivered');
+    }
+    // Still before kafkajs reads which partitions are paused for this fetch.
+    if (this.#maxFetchBytes !== undefined) this.#limitFetch(nodeId, this.#maxFetchBytes);
+    const scope = new Scope(this, nodeId);
     this.#scopes.set(nodeId, scope);
     // FETCH_START is emitted synchronously right before kafkajs calls consumerGroup.fetch, so the
     // fetch and the decode of its response run inside this context.
@@ -250,6 +300,8 @@ export class ArenaConsumer {
 
   #onGroupJoin(assignment: Record<string, number[]> | undefined): void {
     this.#assignment = new Map(Object.entries(assignment ?? {}));
+    // A new assignment starts every rotation afresh; the next fetches hold back again.
+    this.#releaseHeldBack();
     // kafkajs keeps pause state across rebalances (its SubscriptionState is not reset on assign):
     // what we paused is still paused, including partitions that left this member and may come
     // back. So the record of our pauses is kept as is, and a pause in force is extended to the
@@ -262,7 +314,7 @@ export class ArenaConsumer {
   }
 
   /** Moves the batch's leases from their fetch to the handler. */
-  #claim(batch: KafkajsBatch): Lease[] {
+  #claim(batch: KafkajsBatch, key: string): Lease[] {
     const leases: Lease[] = [];
     let last: ArrayBufferLike | undefined;
     const messages = batch.rawMessages ?? batch.messages;
@@ -276,6 +328,7 @@ export class ArenaConsumer {
         last = ab;
         const entry = this.#byBuffer.get(ab);
         if (entry?.scope && entry.scope.leases.delete(entry.lease)) {
+          entry.scope.delivered(key, entry.lease);
           entry.scope = undefined;
           leases.push(entry.lease);
         }
@@ -291,6 +344,7 @@ export class ArenaConsumer {
     const current = this.#current.get(key);
     if (current === entry.lease) return;
     if (!entry.scope || !entry.scope.leases.delete(entry.lease)) return;
+    entry.scope.delivered(key, entry.lease);
     entry.scope = undefined;
     if (current) this.#release(current, 'messages');
     this.#current.set(key, entry.lease);
@@ -367,6 +421,79 @@ export class ArenaConsumer {
     this.#pausedByUs.clear();
     if (toResume.length > 0) this.#consumer.resume(toResume);
     this.#stopResumeTimer();
+  }
+
+  /**
+   * maxFetchBytes, at the start of `nodeId`'s fetch: walks that broker's partitions (and those
+   * not seen yet) in rotation, lets them in while their last fetch sizes fit `max` (always the
+   * first), pauses the rest, and resumes what it held back and now lets in. Partitions the
+   * application paused, and a memory pause in force, are left alone.
+   */
+  #limitFetch(nodeId: number, max: number): void {
+    if (this.#stats.paused) return;
+    const pausedNow = new Map(this.#consumer.paused().map((p) => [p.topic, new Set(p.partitions)]));
+    const candidates: Array<[string, number, string]> = [];
+    for (const [topic, partitions] of this.#assignment) {
+      for (const p of partitions) {
+        const key = `${topic}|${p}`;
+        const broker = this.#broker.get(key);
+        const heldBy = this.#heldBack.get(key);
+        // Another broker's partition, or one another broker's fetch holds back until it learns
+        // whose it is: not ours to decide.
+        if (broker !== undefined ? broker !== nodeId : heldBy !== undefined && heldBy !== nodeId) continue;
+        if (heldBy === undefined && pausedNow.get(topic)?.has(p)) continue; // the application's pause
+        candidates.push([topic, p, key]);
+      }
+    }
+    if (candidates.length === 0) return;
+    const start = (this.#rotation.get(nodeId) ?? 0) % candidates.length;
+    let admitted = 0;
+    let bytes = 0;
+    const toResume: Array<{ topic: string; partitions: number[] }> = [];
+    const toPause: Array<{ topic: string; partitions: number[] }> = [];
+    for (let k = 0; k < candidates.length; k++) {
+      const [topic, p, key] = candidates[(start + k) % candidates.length];
+      // A partition not fetched yet counts as the whole allowance.
+      const size = this.#lastFetchBytes.get(key) ?? max;
+      const held = this.#heldBack.has(key);
+      if (admitted === k && (admitted === 0 || bytes + size <= max)) {
+        admitted++;
+        bytes += size;
+        if (held) {
+          this.#heldBack.delete(key);
+          toResume.push({ topic, partitions: [p] });
+        }
+      } else {
+        if (!held) toPause.push({ topic, partitions: [p] });
+        this.#heldBack.set(key, nodeId);
+      }
+    }
+    this.#rotation.set(nodeId, start + admitted);
+    if (admitted < candidates.length) this.#stats.limitedFetches++;
+    if (toResume.length > 0) this.#consumer.resume(toResume);
+    if (toPause.length > 0) this.#consumer.pause(toPause);
+  }
+
+  #releaseHeldBack(): void {
+    const toResume = [...this.#heldBack.keys()].map((key) => {
+      const cut = key.lastIndexOf('|');
+      return { topic: key.slice(0, cut), partitions: [Number(key.slice(cut + 1))] };
+    });
+    this.#heldBack.clear();
+    if (toResume.length === 0) return;
+    try {
+      this.#consumer.resume(toResume);
+    } catch {
+      // A stopped kafkajs consumer has no group (it throws "consumer#run must be called first"),
+      // and with it went its pause state: nothing is left to resume.
+    }
+  }
+
+  /** The consumer stopped, crashed or disconnected: its next run starts with nothing paused. */
+  #stopped(): void {
+    this.#releaseAll();
+    this.#heldBack.clear();
+    this.#rotation.clear();
   }
 
   #startResumeTimer(): void {

@@ -280,3 +280,76 @@ test('without the recycling helper, decompressed buffers belong to kafkajs and a
   await new Promise((r) => setTimeout(r, 5));
   assert.equal(value.toString().slice(0, 7), 'plain-0');
 });
+
+test('maxFetchBytes: partitions beyond the estimate are held back and rotated in, at least one per fetch', async () => {
+  const arena = new Arena({ maxBytes: 64 << 20 });
+  const consumer = new FakeConsumer();
+  const max = 200 << 10;
+  const helper = arenaConsumer(consumer, { arena, maxFetchBytes: max });
+  consumer.emitEvent(EVENTS.GROUP_JOIN, { memberAssignment: { t: [0, 1, 2, 3], u: [0] } });
+  consumer.pausedTopics.set('u', new Set([0])); // the application's pause: never ours to lift
+  const delivered = new Map<number, number>();
+  let bytesThisFetch = 0;
+  await helper.run({
+    eachBatch: async ({ batch }: any) => {
+      delivered.set(batch.partition, (delivered.get(batch.partition) ?? 0) + 1);
+      for (const m of batch.messages) bytesThisFetch += m.value.length;
+    },
+  });
+  const perFetch: number[][] = [];
+  const fetchBytes: number[] = [];
+  for (let f = 0; f < 12; f++) {
+    // Every partition has a ~80 KiB batch waiting; kafkajs fetches only the unpaused ones.
+    const data = await Promise.all([0, 1, 2, 3].map(async (p) => ({ topic: 't', partition: p, fetchOffset: '0', recordBatches: [await encode(CompressionTypes.ZSTD, 0, payload(400, `p${p}f${f}`))] })));
+    bytesThisFetch = 0;
+    const batches = await consumer.fetch(1, data);
+    perFetch.push(batches.map((b: any) => b.partition));
+    for (const b of batches) await consumer.handle(b);
+    fetchBytes.push(bytesThisFetch);
+  }
+  // Unknown partitions count as the whole allowance: one per fetch until each was seen once.
+  assert.deepEqual(perFetch.slice(0, 4), [[0], [1], [2], [3]]);
+  // Then ~80 KiB each: two fit in 200 KiB, in rotation.
+  for (const f of perFetch.slice(4)) assert.equal(f.length, 2, JSON.stringify(perFetch));
+  for (const b of fetchBytes) assert.ok(b <= max, `a fetch delivered ${b} bytes`);
+  for (const p of [0, 1, 2, 3]) assert.ok((delivered.get(p) ?? 0) >= 4, `partition ${p} starved: ${JSON.stringify([...delivered])}`);
+  assert.ok(helper.stats().limitedFetches >= 12);
+  assert.deepEqual(consumer.pausedTopics.get('u'), new Set([0]));
+  // close() lifts only what it held back.
+  helper.close();
+  assert.deepEqual(consumer.paused(), [{ topic: 'u', partitions: [0] }]);
+  assert.equal(arena.stats().leasedBytes, 0);
+});
+
+test('maxFetchBytes: a partition larger than the allowance still goes, alone; a memory pause takes precedence', async () => {
+  const arena = new Arena({ maxBytes: 1 << 20 });
+  const consumer = new FakeConsumer();
+  const helper = arenaConsumer(consumer, { arena, maxFetchBytes: 10 << 10, highWaterBytes: 300 << 10, lowWaterBytes: 100 << 10, resumeCheckMs: 5 });
+  consumer.emitEvent(EVENTS.GROUP_JOIN, { memberAssignment: { t: [0, 1] } });
+  const keep: Array<() => void> = [];
+  await helper.run({ eachBatch: async ({ retainBatch }: any) => void keep.push(retainBatch()) });
+  const fetchAll = async (f: number) => {
+    const data = await Promise.all([0, 1].map(async (p) => ({ topic: 't', partition: p, fetchOffset: '0', recordBatches: [await encode(CompressionTypes.ZSTD, 0, payload(400, `p${p}f${f}`))] })));
+    const batches = await consumer.fetch(1, data);
+    for (const b of batches) await consumer.handle(b);
+    return batches.map((b: any) => b.partition);
+  };
+  // Each ~80 KiB partition goes alone under a 10 KiB allowance, in turn, until the retained
+  // batches pass the high-water mark (then the memory pause takes every partition, and kafkajs
+  // drops the data of partitions paused during the fetch).
+  const seen: number[][] = [];
+  for (let f = 0; f < 8 && !helper.stats().paused; f++) seen.push(await fetchAll(f));
+  assert.equal(helper.stats().paused, true, 'past the high-water mark');
+  const delivering = seen.filter((x) => x.length > 0);
+  assert.ok(delivering.length >= 3, JSON.stringify(seen));
+  delivering.forEach((x, i) => assert.deepEqual(x, [i % 2], JSON.stringify(seen)));
+  // While paused for memory, fetches start without the limiter touching anything.
+  const before = consumer.paused();
+  await consumer.fetch(1, []);
+  assert.deepEqual(consumer.paused(), before);
+  for (const release of keep.splice(0)) release();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(helper.stats().paused, false);
+  helper.close();
+  assert.deepEqual(consumer.paused(), []);
+});
