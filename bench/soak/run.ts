@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { startBroker, brokerAvailable, uniqueName, type Broker } from '../../test/broker/harness';
 import { QUICK, RESULTS_DIR, fmt, linearSlope, lineChartSvg, machine, writeResults, writeSvg, type LineSeries } from '../lib';
 import { KcatStream } from './kcat-stream';
-import { DEDUPE_CACHE_ENTRIES, SCENARIOS, SETUPS, type Sample, type Scenario, type SetupName, type WorkerConfig, type WorkerMessage } from './scenarios';
+import { DEDUPE_CACHE_ENTRIES, MAX_FETCH_BYTES, SCENARIOS, SETUPS, type Sample, type Scenario, type SetupName, type WorkerConfig, type WorkerMessage } from './scenarios';
 
 const MiB = 1024 * 1024;
 /** kafka-arena's default budget (Arena maxBytes). */
@@ -408,7 +408,7 @@ async function main(): Promise<void> {
           : "both set-ups with V8's default heap settings"
       }. kafkajs set-up: kafkajs ${require('kafkajs/package.json').version} with kafkajs-lz4, ` +
       `kafkajs-snappy and a zstd-napi wrapper. kafka-arena set-up: registerCodecs + arenaConsumer (Arena default budget ` +
-      `${ARENA_BUDGET / MiB} MiB) / boundedProducer (default bound). Slope: least squares over the samples after the warm-up (the group join / producer ` +
+      `${ARENA_BUDGET / MiB} MiB, default watermarks, maxFetchBytes ${MAX_FETCH_BYTES / MiB} MiB = budget − high-water mark) / boundedProducer (default bound). Slope: least squares over the samples after the warm-up (the group join / producer ` +
       `connect, then the first ${WARMUP_FRACTION * 100} % of the active run); "upward" = the fitted line rises more than 8 MiB and more than 10 % of the mean RSS over that window. ` +
       `Target for kafka-arena: peak RSS ≤ budget + 64 MiB = ${RSS_TARGET / MiB} MiB and no upward trend.`,
   );

@@ -42,6 +42,11 @@ export const SLOW_HANDLER_MSGS_PER_SEC = 20000;
 export const DEDUPE_CACHE_ENTRIES = 50000;
 /** ByteQueue capacity in scenario 4 (kafka-arena), payload bytes. */
 export const PIPELINE_QUEUE_BYTES = 16 * MiB;
+/**
+ * kafka-arena's per-fetch allowance (arenaConsumer maxFetchBytes): the default budget (64 MiB)
+ * minus the default high-water mark (75 % of it), so leases stay within the budget.
+ */
+export const MAX_FETCH_BYTES = 16 * MiB;
 /** Records per send in scenario 5. */
 export const PRODUCER_RECORD_MESSAGES = 500;
 

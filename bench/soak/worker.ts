@@ -11,6 +11,7 @@ import { jsonEvent, prng } from '../lib';
 import {
   DEDUPE_CACHE_ENTRIES,
   PIPELINE_QUEUE_BYTES,
+  MAX_FETCH_BYTES,
   PRODUCER_RECORD_MESSAGES,
   SCENARIOS,
   SLOW_HANDLER_MSGS_PER_SEC,
@@ -116,7 +117,7 @@ async function runConsumer(kafka: Kafka, config: WorkerConfig, arena: Arena | un
   consumer.on(consumer.events.CRASH, () => crashes++);
   await consumer.connect();
   await consumer.subscribe({ topic: config.topic, fromBeginning: true });
-  const ac: ArenaConsumer | undefined = arena ? arenaConsumer(consumer, { arena }) : undefined;
+  const ac: ArenaConsumer | undefined = arena ? arenaConsumer(consumer, { arena, maxFetchBytes: MAX_FETCH_BYTES }) : undefined;
   // In recycling mode the handlers go through the helper (lease release, retainBatch).
   const run = (cfg: Record<string, unknown>) => (ac ? ac.run(cfg) : consumer.run(cfg));
   const gauges: Record<string, () => number> = {};
