@@ -31,6 +31,8 @@ static inline v128_t wasm_i8x16_swizzle(v128_t a, v128_t idx) {
 }
 #endif
 
+#include "overlap.h"
+
 #define SLACK 64
 
 enum {
@@ -282,30 +284,6 @@ EXPORT int lz4_size_flags(void) { return g_exact; }
  * independent blocks, the frame start for linked blocks). Returns the new op, or NULL with *err.
  */
 
-static inline void copy16(uint8_t *d, const uint8_t *s) { wasm_v128_store(d, wasm_v128_load(s)); }
-
-/* For offsets 1..15: a 16-byte vector of the repeating pattern (byte i = m[i % off]), and how far
- * to advance per store so that the next store starts at the same phase (largest multiple <= 16). */
-static const uint8_t PATTERN[16][16] = {
-  {0},
-  {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0},
-  {0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1},
-  {0,1,2,0,1,2,0,1,2,0,1,2,0,1,2,0},
-  {0,1,2,3,0,1,2,3,0,1,2,3,0,1,2,3},
-  {0,1,2,3,4,0,1,2,3,4,0,1,2,3,4,0},
-  {0,1,2,3,4,5,0,1,2,3,4,5,0,1,2,3},
-  {0,1,2,3,4,5,6,0,1,2,3,4,5,6,0,1},
-  {0,1,2,3,4,5,6,7,0,1,2,3,4,5,6,7},
-  {0,1,2,3,4,5,6,7,8,0,1,2,3,4,5,6},
-  {0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5},
-  {0,1,2,3,4,5,6,7,8,9,10,0,1,2,3,4},
-  {0,1,2,3,4,5,6,7,8,9,10,11,0,1,2,3},
-  {0,1,2,3,4,5,6,7,8,9,10,11,12,0,1,2},
-  {0,1,2,3,4,5,6,7,8,9,10,11,12,13,0,1},
-  {0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,0},
-};
-static const uint8_t STEP[16] = {0, 16, 16, 15, 16, 15, 12, 14, 16, 9, 10, 11, 12, 13, 14, 15};
-
 static uint8_t *decode_block(const uint8_t *ip, const uint8_t *iend, uint8_t *op, uint8_t *oend,
                              const uint8_t *low, int *err) {
   for (;;) {
@@ -396,11 +374,8 @@ static uint8_t *decode_block(const uint8_t *ip, const uint8_t *iend, uint8_t *op
     } else if (off == 1 && ml > 64) {
       memset(op, *m, ml);
     } else {
-      /* Overlapping short offset: replicate the first `off` bytes with a byte shuffle. The load
-       * reads past op (not yet written, or slack); those lanes are never selected. */
-      v128_t v = wasm_i8x16_swizzle(wasm_v128_load(m), wasm_v128_load(PATTERN[off]));
-      uint32_t step = STEP[off];
-      do { wasm_v128_store(op, v); op += step; } while (op < mend);
+      /* Overlapping short offset: replicate the `off` bytes before op with a byte shuffle. */
+      copy_short_offset(op, off, ml);
     }
     op = mend;
   }

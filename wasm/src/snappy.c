@@ -31,6 +31,7 @@
 #include "common.h"
 #include "libc.h"
 #include <wasm_simd128.h>
+#include "overlap.h"
 
 #define SNAPPY_SLACK 64
 
@@ -74,34 +75,6 @@ static int read_varint32(const uint8_t **pp, const uint8_t *end, uint32_t *value
 }
 
 /* ---- decoder ---- */
-
-/* For an overlapping copy with offset d < 16: swizzle lane i reads byte i % d of the source, giving
- * 16 bytes of the period-d pattern; PATTERN_STEP[d] is the largest multiple of d <= 16, so storing
- * the same vector again that far ahead continues the pattern. */
-static const uint8_t PATTERN_MASK[16][16] = {
-  {0}, /* offset 0 is rejected before use */
-  {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-  {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
-  {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0},
-  {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3},
-  {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0},
-  {0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3},
-  {0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1},
-  {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7},
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6},
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5},
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1, 2, 3, 4},
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3},
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 1, 2},
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0, 1},
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0},
-};
-/* Entry 0 is never used (offset 0 is rejected); it is 16, not 0, so no bug can turn it into a hang. */
-static const uint8_t PATTERN_STEP[16] = {16, 16, 16, 15, 16, 15, 12, 14, 16, 9, 10, 11, 12, 13, 14, 15};
-
-static inline void copy16(uint8_t *dst, const uint8_t *src) {
-  wasm_v128_store(dst, wasm_v128_load(src));
-}
 
 /* An output overrun on an element that starts exactly at the declared end means the input goes on
  * after a complete block; anywhere else it means the elements are inconsistent with the length. */
@@ -170,9 +143,7 @@ static int decode_elements(const uint8_t *ip, const uint8_t *const ip_end, uint8
       /* The source is at least 16 bytes behind, so each 16-byte step reads finished bytes. */
       for (uint32_t i = 0; i < len; i += 16) copy16(op + i, src + i);
     } else {
-      const v128_t pattern = wasm_i8x16_swizzle(wasm_v128_load(src), wasm_v128_load(PATTERN_MASK[off]));
-      const uint32_t step = PATTERN_STEP[off];
-      for (uint32_t i = 0; i < len; i += step) wasm_v128_store(op + i, pattern);
+      copy_short_offset(op, off, len);
     }
     op += len;
   }
