@@ -4,7 +4,7 @@
  *   node build/bench/arena.js [--quick]
  */
 import { Arena, classSize, detachArrayBuffer, detachMethod } from '../src';
-import { BenchCase, BenchResult, barChartSvg, fmt, machine, pivotTable, prng, runCases, writeResults, writeSvg } from './lib';
+import { BenchCase, BenchResult, barChartSvg, fmt, machine, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
 
 const KiB = 1024;
 const SIZES: Array<[string, number]> = [
@@ -13,7 +13,7 @@ const SIZES: Array<[string, number]> = [
   ['1 MiB', 1024 * KiB],
 ];
 
-export function run(): string {
+export async function run(): Promise<string> {
   const cases: BenchCase[] = [];
   const allocated = new Map<string, () => number>();
   for (const [label, n] of SIZES) {
@@ -62,10 +62,10 @@ export function run(): string {
     });
     allocated.set(`${label}|new ArrayBuffer + GC`, () => n);
   }
-  const results = runCases(cases);
+  const results = await runCases(cases);
 
   // Revocation: detaching an ArrayBuffer of each size, zero-copy.
-  const revoke: BenchResult[] = runCases(
+  const revoke: BenchResult[] = await runCases(
     SIZES.map(([label, n]) => {
       let ab = new ArrayBuffer(n);
       return {
@@ -110,4 +110,4 @@ export function run(): string {
   return md;
 }
 
-if (require.main === module) console.log(run());
+if (require.main === module) printRun(run);

@@ -9,7 +9,7 @@ import { Arena, gzip, lz4, snappy, zstd } from '../src';
 import type { Codec } from '../src';
 import { loadLz4Wasm } from './peers/lz4-wasm';
 import { loadBokuwebZstd } from '../src/wasm/bokuweb-zstd';
-import { BenchCase, BenchResult, SIZES, barChartSvg, fmt, jsonEvents, machine, pivotTable, runCasesAsync, writeResults, writeSvg } from './lib';
+import { BenchCase, BenchResult, SIZES, barChartSvg, fmt, jsonEvents, machine, pivotTable, printRun, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const zstdNapi = require('zstd-napi');
@@ -155,8 +155,8 @@ export async function run(): Promise<string> {
         }
       }
     }
-    const decompress = await runCasesAsync(dCases);
-    const compress = await runCasesAsync(cCases);
+    const decompress = await runCases(dCases);
+    const compress = await runCases(cCases);
     all[codec] = { decompress, compress, ratios };
     const oursOf = (rs: BenchResult[], g: string) => rs.find((r) => r.group === g && r.name === 'kafka-arena')?.mbPerSec ?? NaN;
     const cellWithRatio = (rs: BenchResult[]) => (r: BenchResult) =>
@@ -174,9 +174,4 @@ export async function run(): Promise<string> {
   return md;
 }
 
-if (require.main === module) {
-  run().then((md) => console.log(md), (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) printRun(run);

@@ -5,13 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { crc32c } from '../src';
-import { BenchCase, barChartSvg, fmt, machine, pivotTable, runCases, writeResults, writeSvg } from './lib';
+import { BenchCase, barChartSvg, fmt, machine, pivotTable, printRun, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const kafkajsCrc32C: (b: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C');
 const wasmUtils = require('@platformatic/wasm-utils');
 
-export function run(): string {
+export async function run(): Promise<string> {
   const cases: BenchCase[] = [];
   for (const [label, size] of [['1 KiB', 1024], ['64 KiB', 64 * 1024], ['1 MiB', 1024 * 1024]] as const) {
     const data = randomBytes(size);
@@ -21,7 +21,7 @@ export function run(): string {
     cases.push({ group: label, name: '@platformatic/wasm-utils', fn: () => void wasmUtils.crc32c(data), bytes: size });
     cases.push({ group: label, name: 'kafkajs (JS)', fn: () => void kafkajsCrc32C(data), bytes: size });
   }
-  const results = runCases(cases);
+  const results = await runCases(cases);
   const oursOf = (g: string) => results.find((r) => r.group === g && r.name === 'kafka-arena')!.mbPerSec!;
   const md = [
     `Node ${machine().node}, ${machine().cpu}. GB/s (ours ÷ peer).`,
@@ -33,4 +33,4 @@ export function run(): string {
   return md;
 }
 
-if (require.main === module) console.log(run());
+if (require.main === module) printRun(run);

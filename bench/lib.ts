@@ -68,7 +68,7 @@ export interface RunOptions {
  * On a shared, noisy machine a slow spell then hits all peers of a row alike instead of whichever
  * case happened to run during it, so the ratios in a row are comparable.
  */
-export async function runCasesAsync(cases: BenchCase[], options: RunOptions = {}): Promise<BenchResult[]> {
+export async function runCases(cases: BenchCase[], options: RunOptions = {}): Promise<BenchResult[]> {
   const rounds = QUICK ? 1 : (options.rounds ?? 5);
   const seconds = QUICK ? 0.05 : (options.maxTime ?? 0.4);
   const hz = new Map<BenchCase, number[]>();
@@ -89,27 +89,6 @@ export async function runCasesAsync(cases: BenchCase[], options: RunOptions = {}
         // that is freed from callbacks (zlib handles, WASM instances), never run inside a
         // synchronous benchmark.js loop.
         await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-  }
-  return cases.map((c) => toResult(c, hz.get(c)!));
-}
-
-/** Synchronous cases only: {@link runCasesAsync} without the promise. */
-export function runCases(cases: BenchCase[], options: RunOptions = {}): BenchResult[] {
-  const rounds = QUICK ? 1 : (options.rounds ?? 5);
-  const seconds = QUICK ? 0.05 : (options.maxTime ?? 0.4);
-  const hz = new Map<BenchCase, number[]>();
-  for (const g of new Set(cases.map((c) => c.group))) {
-    const row = cases.filter((c) => c.group === g);
-    for (const c of row) {
-      c.fn();
-      hz.set(c, []);
-    }
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < row.length; i++) {
-        const c = row[(i + r) % row.length];
-        hz.get(c)!.push(timeSync(c, seconds));
       }
     }
   }
@@ -167,6 +146,17 @@ function toResult(c: BenchCase, rounds: number[]): BenchResult {
     mbPerSec: c.bytes !== undefined ? (hz * c.bytes) / 1e6 : undefined,
     recordsPerSec: c.records !== undefined ? hz * c.records : undefined,
   };
+}
+
+/** For a benchmark file run directly (`node build/bench/x.js`): prints its table, or the error with exit code 1. */
+export function printRun(run: () => Promise<string>): void {
+  run().then(
+    (md) => console.log(md),
+    (err) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }
 
 /** Machine facts printed with every result. */

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Arena, decodeRecordBatches, encodeRecordBatch, registerCodecs } from '../src';
 import type { CompressionName } from '../src';
-import { BenchCase, barChartSvg, fmt, jsonEvent, machine, pivotTable, prng, runCasesAsync, writeResults, writeSvg } from './lib';
+import { BenchCase, barChartSvg, fmt, jsonEvent, machine, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const KafkajsDecoder = require('kafkajs/src/protocol/decoder');
@@ -101,7 +101,7 @@ export async function run(): Promise<string> {
       });
     }
   }
-  const results = await runCasesAsync(cases);
+  const results = await runCases(cases);
   const kj = (g: string) => results.find((r) => r.group === g && r.name.startsWith('kafkajs'))!.recordsPerSec!;
   const md = [
     `Node ${machine().node}, ${machine().cpu}. ${records.length} records (~1 MiB of JSON events) per batch; M records/s (× kafkajs).`,
@@ -115,9 +115,4 @@ export async function run(): Promise<string> {
   return md;
 }
 
-if (require.main === module) {
-  run().then((md) => console.log(md), (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) printRun(run);
