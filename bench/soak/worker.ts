@@ -309,40 +309,36 @@ async function runProducer(kafka: Kafka, config: WorkerConfig, arenaMode: boolea
   let failed = 0;
   let pending = 0;
   let stopped = false;
-  let loops: Promise<void>[] = [];
   const bounded = arenaMode ? boundedProducer(producer) : undefined;
 
   // The same source loop for both set-ups: build a record, send it without awaiting the send,
   // yield to I/O. kafka-arena's only difference is `await bounded.ready()` before building the
   // next record, which waits while maxInFlightBytes are unacknowledged.
   const sender = bounded ?? producer;
-  loops = [
-    (async () => {
-      while (!stopped) {
-        if (bounded) await bounded.ready();
-        pending++;
-        sender.send(record()).then(
-          () => {
-            pending--;
-            acked += PRODUCER_RECORD_MESSAGES;
-          },
-          () => {
-            pending--;
-            failed += PRODUCER_RECORD_MESSAGES;
-          },
-        );
-        // Yield to I/O between sends, as a source loop reading input would.
-        await new Promise((r) => setImmediate(r));
-      }
-    })(),
-  ];
+  const loop = (async () => {
+    while (!stopped) {
+      if (bounded) await bounded.ready();
+      pending++;
+      sender.send(record()).then(
+        () => {
+          pending--;
+          acked += PRODUCER_RECORD_MESSAGES;
+        },
+        () => {
+          pending--;
+          failed += PRODUCER_RECORD_MESSAGES;
+        },
+      );
+      // Yield to I/O between sends, as a source loop reading input would.
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
 
   return {
     consumed: () => 0,
     produced: () => acked,
     extra: () => {
-      const out: Record<string, number> = { failedMessages: failed };
-      out.pendingSends = pending;
+      const out: Record<string, number> = { failedMessages: failed, pendingSends: pending };
       if (bounded) {
         const s = bounded.stats();
         out.inFlightBytes = s.inFlightBytes;
@@ -353,7 +349,7 @@ async function runProducer(kafka: Kafka, config: WorkerConfig, arenaMode: boolea
     stop: async () => {
       stopped = true;
       // Sends still pending are abandoned: the point is the memory they held, not their fate.
-      await Promise.race([Promise.all(loops), sleep(2000)]);
+      await Promise.race([loop, sleep(2000)]);
       await Promise.race([producer.disconnect(), sleep(3000)]);
       return { failedMessages: failed, pendingSends: pending, bounded: bounded?.stats() };
     },
