@@ -171,8 +171,8 @@ export class ArenaConsumer {
   readonly #broker = new Map<string, number>();
   /** maxFetchBytes: where each broker's rotation starts next. */
   readonly #rotation = new Map<number, number>();
-  /** maxFetchBytes: partitions held back (paused) to keep a fetch small: "topic|partition" -> the broker whose fetch held it. */
-  readonly #heldBack = new Map<string, number>();
+  /** maxFetchBytes: partitions held back (paused) to keep a fetch small, by "topic|partition", with the broker whose fetch held them. */
+  readonly #heldBack = new Map<string, { topic: string; partition: number; by: number }>();
   #resumeTimer: NodeJS.Timeout | undefined;
   #stats: ArenaConsumerStats = {
     pauses: 0,
@@ -399,7 +399,7 @@ export class ArenaConsumer {
 
   /** Pauses the assigned partitions not paused yet (by the application or by us), and records them as ours. */
   #pauseAssigned(): void {
-    const alreadyPaused = new Map(this.#consumer.paused().map((p) => [p.topic, new Set(p.partitions)]));
+    const alreadyPaused = this.#pausedNow();
     const toPause: Array<{ topic: string; partitions: number[] }> = [];
     for (const [topic, partitions] of this.#assignment) {
       const mine = partitions.filter((p) => !alreadyPaused.get(topic)?.has(p));
@@ -410,6 +410,11 @@ export class ArenaConsumer {
       this.#pausedByUs.set(topic, ours);
     }
     if (toPause.length > 0) this.#consumer.pause(toPause);
+  }
+
+  /** What kafkajs has paused now (by the application or by us), by topic. */
+  #pausedNow(): Map<string, Set<number>> {
+    return new Map(this.#consumer.paused().map((p) => [p.topic, new Set(p.partitions)]));
   }
 
   #resume(): void {
@@ -431,13 +436,13 @@ export class ArenaConsumer {
    */
   #limitFetch(nodeId: number, max: number): void {
     if (this.#stats.paused) return;
-    const pausedNow = new Map(this.#consumer.paused().map((p) => [p.topic, new Set(p.partitions)]));
+    const pausedNow = this.#pausedNow();
     const candidates: Array<[string, number, string]> = [];
     for (const [topic, partitions] of this.#assignment) {
       for (const p of partitions) {
         const key = `${topic}|${p}`;
         const broker = this.#broker.get(key);
-        const heldBy = this.#heldBack.get(key);
+        const heldBy = this.#heldBack.get(key)?.by;
         // Another broker's partition, or one another broker's fetch holds back until it learns
         // whose it is: not ours to decide.
         if (broker !== undefined ? broker !== nodeId : heldBy !== undefined && heldBy !== nodeId) continue;
@@ -465,7 +470,7 @@ export class ArenaConsumer {
         }
       } else {
         if (!held) toPause.push({ topic, partitions: [p] });
-        this.#heldBack.set(key, nodeId);
+        this.#heldBack.set(key, { topic, partition: p, by: nodeId });
       }
     }
     this.#rotation.set(nodeId, start + admitted);
@@ -475,10 +480,7 @@ export class ArenaConsumer {
   }
 
   #releaseHeldBack(): void {
-    const toResume = [...this.#heldBack.keys()].map((key) => {
-      const cut = key.lastIndexOf('|');
-      return { topic: key.slice(0, cut), partitions: [Number(key.slice(cut + 1))] };
-    });
+    const toResume = [...this.#heldBack.values()].map((h) => ({ topic: h.topic, partitions: [h.partition] }));
     this.#heldBack.clear();
     if (toResume.length === 0) return;
     try {
