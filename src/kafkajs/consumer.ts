@@ -113,10 +113,7 @@ class Scope implements FetchScope {
   readonly leases = new Set<Lease>();
   /** Decompressed bytes this fetch delivered, by "topic|partition". */
   readonly bytesByPartition = new Map<string, number>();
-  constructor(
-    private readonly owner: ArenaConsumer,
-    readonly nodeId: number,
-  ) {
+  constructor(private readonly owner: ArenaConsumer) {
     this.arena = owner.arena;
   }
   delivered(key: string, lease: Lease): void {
@@ -167,7 +164,7 @@ export class ArenaConsumer {
   readonly #pausedByUs = new Map<string, Set<number>>();
   readonly #maxFetchBytes: number | undefined;
   /** maxFetchBytes: each partition's recent decompressed bytes per fetch (a decaying maximum), and its broker. */
-  readonly #lastFetchBytes = new Map<string, number>();
+  readonly #recentFetchBytes = new Map<string, number>();
   readonly #broker = new Map<string, number>();
   /** maxFetchBytes: where each broker's rotation starts next. */
   readonly #rotation = new Map<number, number>();
@@ -282,7 +279,7 @@ export class ArenaConsumer {
       for (const [key, bytes] of previous.bytesByPartition) {
         // A decaying maximum: one small fetch (a producer's short batch) must not let several
         // partitions in at once just before their full batches arrive.
-        this.#lastFetchBytes.set(key, Math.max(bytes, Math.floor(((this.#lastFetchBytes.get(key) ?? 0) * 3) / 4)));
+        this.#recentFetchBytes.set(key, Math.max(bytes, Math.floor(((this.#recentFetchBytes.get(key) ?? 0) * 3) / 4)));
         this.#broker.set(key, nodeId);
         total += bytes;
       }
@@ -291,7 +288,7 @@ export class ArenaConsumer {
     }
     // Still before kafkajs reads which partitions are paused for this fetch.
     if (this.#maxFetchBytes !== undefined) this.#limitFetch(nodeId, this.#maxFetchBytes);
-    const scope = new Scope(this, nodeId);
+    const scope = new Scope(this);
     this.#scopes.set(nodeId, scope);
     // FETCH_START is emitted synchronously right before kafkajs calls consumerGroup.fetch, so the
     // fetch and the decode of its response run inside this context.
@@ -430,7 +427,7 @@ export class ArenaConsumer {
 
   /**
    * maxFetchBytes, at the start of `nodeId`'s fetch: walks that broker's partitions (and those
-   * not seen yet) in rotation, lets them in while their last fetch sizes fit `max` (always the
+   * not seen yet) in rotation, lets them in while their recent fetch sizes fit `max` (always the
    * first), pauses the rest, and resumes what it held back and now lets in. Partitions the
    * application paused, and a memory pause in force, are left alone.
    */
@@ -459,7 +456,7 @@ export class ArenaConsumer {
     for (let k = 0; k < candidates.length; k++) {
       const [topic, p, key] = candidates[(start + k) % candidates.length];
       // A partition not fetched yet counts as the whole allowance.
-      const size = this.#lastFetchBytes.get(key) ?? max;
+      const size = this.#recentFetchBytes.get(key) ?? max;
       const held = this.#heldBack.has(key);
       if (admitted === k && (admitted === 0 || bytes + size <= max)) {
         admitted++;
