@@ -155,6 +155,11 @@ describe('recycling consumer in a kafkajs consumer group on the mock broker', { 
       await waitUntil(() => a.joins.length > aJoinsBefore, 20000, 'A to rejoin after B left');
       // A fetch more after the last record, so a late duplicate would show up.
       await sleep(300);
+    } catch (err) {
+      // What the group looked like when a wait timed out (a rare stall seen once on Node 24).
+      const state = (m: Member) => ({ received: m.received, joins: m.joins, errors: m.log.entries.map((e) => `${e.log.message} ${e.log.error ?? ''}`) });
+      t.diagnostic(`A: ${JSON.stringify(state(a))}; B: ${JSON.stringify(state(b))}`);
+      throw err;
     } finally {
       if (!bStopped) await b.consumer.disconnect();
       await a.consumer.disconnect();
