@@ -113,6 +113,8 @@ interface FreeList {
 }
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** On a pool miss, idle buffers of up to this many classes larger are used (at most +50 %, two quarter-steps). */
+const REUSE_LARGER_CLASSES = 2;
 
 /**
  * A piece of arena memory, handed out by {@link Arena}. `bytes` is a Buffer of exactly the
@@ -399,9 +401,25 @@ export class Arena extends EventEmitter {
     return this.#leasedBytes + capacity <= this.maxBytes;
   }
 
-  #grant(n: number, capacity: number): Lease {
+  #grant(n: number, requestedClass: number): Lease {
     let buffer: ArrayBuffer | undefined;
-    const list = this.#free.get(capacity);
+    let capacity = requestedClass;
+    let list = this.#free.get(capacity);
+    if (list === undefined || list.buffers.length === 0) {
+      // A miss: take an idle buffer of one of the next classes up before allocating. Batches of a
+      // topic vary a little in size, and a pool that keeps a buffer in each neighbouring class
+      // holds several times what is leased at once.
+      for (let k = 0, c = capacity; k < REUSE_LARGER_CLASSES; k++) {
+        c = classSize(c + 1);
+        const larger = this.#free.get(c);
+        // Reusing idle memory never adds memory; the lease counts the larger capacity it holds.
+        if (larger !== undefined && larger.buffers.length > 0) {
+          list = larger;
+          capacity = c;
+          break;
+        }
+      }
+    }
     if (list !== undefined && list.buffers.length > 0) {
       buffer = list.buffers.pop()!;
       if (list.buffers.length < list.lowWater) list.lowWater = list.buffers.length;

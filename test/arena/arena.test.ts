@@ -197,6 +197,26 @@ test('leased plus idle memory stays within the budget: idle buffers of other cla
   big.release();
 });
 
+test('a pool miss reuses an idle buffer up to two classes larger instead of allocating', async () => {
+  const arena = new Arena({ maxBytes: 64 * MiB, trimIntervalMs: 0 });
+  (await arena.acquire(5 * MiB)).release(); // idle: one 5 MiB buffer
+  // Batches of one topic vary in size: 4.2 MiB (class 5 MiB) and 4 MiB (class 4 MiB) both take it.
+  for (const n of [4 * MiB + 200 * KiB, 4 * MiB]) {
+    const lease = await arena.acquire(n);
+    assert.equal(lease.length, n);
+    assert.equal(lease.capacity, 5 * MiB);
+    assert.equal(arena.stats().leasedBytes, 5 * MiB, 'the budget counts the buffer it really holds');
+    lease.release();
+  }
+  assert.equal(arena.stats().allocations, 1);
+  assert.equal(arena.stats().idleBytes, 5 * MiB);
+  // Three classes down (3 MiB -> 3.5, 4: no 5 MiB) is a new allocation, of its own class.
+  const small = await arena.acquire(3 * MiB);
+  assert.equal(small.capacity, 3 * MiB);
+  assert.equal(arena.stats().allocations, 2);
+  small.release();
+});
+
 test('trim drops idle memory; the timer only drops what stayed unused for a whole interval', async () => {
   const arena = new Arena({ maxBytes: 4 * MiB, trimIntervalMs: 0 });
   const ls = [await arena.acquire(64 * KiB), await arena.acquire(64 * KiB)];
