@@ -1,6 +1,7 @@
 import type { Arena, Lease } from '../arena';
 import { ArgumentError } from '../errors';
 import { FetchScope, fetchScope } from './codecs';
+import { messageObjectBytes } from './memory';
 
 /** The parts of a kafkajs message this module reads. */
 export interface KafkajsMessage {
@@ -57,20 +58,25 @@ export interface KafkajsConsumer {
 export interface ArenaConsumerOptions {
   /** The arena fetched batches are decompressed into. */
   arena: Arena;
-  /** Pause the assigned partitions when leased bytes pass this. Default 75 % of the budget. */
+  /**
+   * Pause the assigned partitions when the held memory passes this: the arena's leased bytes plus
+   * the estimated objects of the messages this consumer handed out and has not released yet.
+   * Default 75 % of the budget.
+   */
   highWaterBytes?: number;
-  /** Resume once leased bytes are back below this. Default 40 % of the budget. */
+  /** Resume once the held memory is back below this. Default 40 % of the budget. */
   lowWaterBytes?: number;
   /** How often to check for resuming while paused, in ms. Default 25. */
   resumeCheckMs?: number;
   /**
-   * Decompressed bytes one fetch of a broker should bring at most. Off by default. A fetch is
-   * bounded by `maxBytes` compressed, which can decompress to many times the budget; with this
-   * set, each partition's recent decompressed size per fetch is remembered, and when a broker's
-   * fetch starts, its partitions beyond this estimate are held back (paused) and rotated in at
-   * that broker's next fetches, at least one partition per fetch. A partition not seen yet counts
-   * as this whole amount. The memory bound becomes `highWaterBytes` + about this much (or one
-   * partition's fetch, if larger) per broker.
+   * Memory one fetch of a broker should bring at most: its decompressed bytes plus the message
+   * objects kafkajs builds for them (estimated by `messageObjectBytes`, about 310 B a record).
+   * Off by default. A fetch is bounded by `maxBytes` compressed, which can decompress to many
+   * times the budget; with this set, each partition's recent size per fetch is remembered, and
+   * when a broker's fetch starts, its partitions beyond this estimate are held back (paused) and
+   * rotated in at that broker's next fetches, at least one partition per fetch. A partition not
+   * seen yet counts as this whole amount. The memory bound becomes `highWaterBytes` + about this
+   * much (or one partition's fetch, if larger) per broker.
    */
   maxFetchBytes?: number;
 }
@@ -102,22 +108,44 @@ export interface ArenaConsumerStats {
   held: number;
   /** Highest arena leased bytes seen by this consumer's checks. */
   highWaterBytesSeen: number;
+  /** Highest held memory (leased bytes + `messageObjectBytes`) seen: what the water marks compare. */
+  highWaterHeldSeen: number;
+  /**
+   * Estimated heap of the kafkajs messages handed to the handlers whose leases are not released
+   * yet (`messageObjectBytes` each). Counted with the leased bytes against the water marks.
+   */
+  messageObjectBytes: number;
   /** Fetches for which `maxFetchBytes` held partitions back. */
   limitedFetches: number;
   /** Most decompressed bytes one fetch delivered to the handlers (counted when the broker's next fetch starts). */
   largestFetchBytes: number;
 }
 
+/** A lease this consumer adopted. */
+interface Held {
+  readonly lease: Lease;
+  /** The fetch it came from, until a handler claims it. */
+  scope: Scope | undefined;
+  /** Estimated heap of the messages handed out from it (messageObjectBytes each). */
+  objectBytes: number;
+}
+
+/** eachMessage: the lease a partition's messages are being handed out from. */
+interface Current {
+  readonly held: Held;
+  readonly scope: Scope;
+}
+
 class Scope implements FetchScope {
   readonly arena: Arena;
   readonly leases = new Set<Lease>();
-  /** Decompressed bytes this fetch delivered, by "topic|partition". */
+  /** Memory this fetch delivered (decompressed bytes + message objects), by "topic|partition". */
   readonly bytesByPartition = new Map<string, number>();
   constructor(private readonly owner: ArenaConsumer) {
     this.arena = owner.arena;
   }
-  delivered(key: string, lease: Lease): void {
-    this.bytesByPartition.set(key, (this.bytesByPartition.get(key) ?? 0) + lease.length);
+  delivered(key: string, bytes: number): void {
+    this.bytesByPartition.set(key, (this.bytesByPartition.get(key) ?? 0) + bytes);
   }
   adopt(lease: Lease): void {
     this.leases.add(lease);
@@ -140,7 +168,8 @@ class Scope implements FetchScope {
  * `Buffer.from(view)`; a view kept without copying reads as empty after release, never as
  * another message's bytes.
  *
- * **Backpressure:** when the arena's leased bytes pass `highWaterBytes`, the assigned partitions
+ * **Backpressure:** when the held memory (the arena's leased bytes plus the estimated objects of
+ * the messages handed out and not released yet) passes `highWaterBytes`, the assigned partitions
  * are paused (only those the application had not paused itself), and resumed below
  * `lowWaterBytes`. kafkajs's decode is never blocked: leases are taken with `acquireSync`, so a
  * fetch larger than the budget still completes. Memory stays within
@@ -155,9 +184,9 @@ export class ArenaConsumer {
   readonly lowWaterBytes: number;
   readonly #consumer: KafkajsConsumer;
   readonly #resumeCheckMs: number;
-  readonly #byBuffer = new WeakMap<ArrayBufferLike, { lease: Lease; scope: Scope | undefined }>();
+  readonly #byBuffer = new WeakMap<ArrayBufferLike, Held>();
   readonly #scopes = new Map<number, Scope>();
-  readonly #current = new Map<string, Lease>();
+  readonly #current = new Map<string, Current>();
   readonly #removers: Array<() => void> = [];
   #assignment = new Map<string, number[]>();
   /** Partitions paused by this helper (not by the application), by topic. */
@@ -179,6 +208,8 @@ export class ArenaConsumer {
     released: { handler: 0, messages: 0, undelivered: 0, shutdown: 0 },
     held: 0,
     highWaterBytesSeen: 0,
+    highWaterHeldSeen: 0,
+    messageObjectBytes: 0,
     limitedFetches: 0,
     largestFetchBytes: 0,
   };
@@ -264,7 +295,7 @@ export class ArenaConsumer {
 
   /** @internal A decompression in one of this consumer's fetches produced `lease`. */
   _adopted(lease: Lease, scope: Scope): void {
-    this.#byBuffer.set(lease.bytes.buffer, { lease, scope });
+    this.#byBuffer.set(lease.bytes.buffer, { lease, scope, objectBytes: 0 });
     this.#stats.leasesCreated++;
     this.#stats.held++;
     this.#checkPressure();
@@ -306,59 +337,91 @@ export class ArenaConsumer {
     if (this.#stats.paused) this.#pauseAssigned();
   }
 
-  #lookup(buf: Buffer | null | undefined): { lease: Lease; scope: Scope | undefined } | undefined {
+  /** The lease a message's bytes live in, if this consumer adopted it (value first: a record's key is in the same lease). */
+  #lookup(message: KafkajsMessage): Held | undefined {
+    const buf = message.value ?? message.key;
     return buf ? this.#byBuffer.get(buf.buffer) : undefined;
   }
 
-  /** Moves the batch's leases from their fetch to the handler. */
+  /**
+   * Moves the batch's leases from their fetch to the handler, and counts the objects of the
+   * messages in them (messageObjectBytes) towards the held memory.
+   */
   #claim(batch: KafkajsBatch, key: string): Lease[] {
     const leases: Lease[] = [];
-    let last: ArrayBufferLike | undefined;
     const messages = batch.rawMessages ?? batch.messages;
+    let last: ArrayBufferLike | undefined;
+    // The lease claimed for the last message's bytes, and the fetch it came from.
+    let held: Held | undefined;
+    let scope: Scope | undefined;
+    let objects = 0;
     for (let i = 0; i < messages.length; i++) {
-      // Value first, then key; no per-message array on this per-record path.
-      for (let side = 0; side < 2; side++) {
-        const buf = side === 0 ? messages[i].value : messages[i].key;
-        if (!buf) continue;
-        const ab = buf.buffer;
-        if (ab === last) continue;
-        last = ab;
-        const entry = this.#byBuffer.get(ab);
+      const message = messages[i];
+      const buf = message.value ?? message.key;
+      // Records of one record batch share a lease: one WeakMap lookup per lease, not per record.
+      if (buf && buf.buffer !== last) {
+        last = buf.buffer;
+        if (held) this.#delivered(held, scope!, key, objects);
+        held = undefined;
+        objects = 0;
+        const entry = this.#byBuffer.get(last);
         if (entry?.scope && entry.scope.leases.delete(entry.lease)) {
-          entry.scope.delivered(key, entry.lease);
+          held = entry;
+          scope = entry.scope;
           entry.scope = undefined;
           leases.push(entry.lease);
         }
       }
+      if (held) objects += messageObjectBytes(message);
     }
+    if (held) this.#delivered(held, scope!, key, objects);
+    this.#checkPressure();
     return leases;
+  }
+
+  /** Counts a claimed lease's bytes and its messages' objects for its fetch and the held memory. */
+  #delivered(held: Held, scope: Scope, key: string, objects: number): void {
+    held.objectBytes += objects;
+    this.#stats.messageObjectBytes += objects;
+    scope.delivered(key, held.lease.length + objects);
   }
 
   /** eachMessage: once a partition moves to a new record batch, the previous one is done. */
   #advance(key: string, message: KafkajsMessage): void {
-    const entry = this.#lookup(message.value) ?? this.#lookup(message.key);
+    const entry = this.#lookup(message);
     if (!entry) return;
-    const current = this.#current.get(key);
-    if (current === entry.lease) return;
-    if (!entry.scope || !entry.scope.leases.delete(entry.lease)) return;
-    entry.scope.delivered(key, entry.lease);
-    entry.scope = undefined;
-    if (current) this.#release(current, 'messages');
-    this.#current.set(key, entry.lease);
+    let current = this.#current.get(key);
+    if (current?.held !== entry) {
+      if (!entry.scope || !entry.scope.leases.delete(entry.lease)) return;
+      const scope = entry.scope;
+      entry.scope = undefined;
+      if (current) this.#release(current.held.lease, 'messages');
+      current = { held: entry, scope };
+      this.#current.set(key, current);
+      this.#delivered(entry, scope, key, 0);
+      this.#checkPressure();
+    }
+    // kafkajs decoded the whole fetch already; a message's objects are counted when it is handed out.
+    this.#delivered(entry, current.scope, key, messageObjectBytes(message));
   }
 
   #releaseCurrent(key: string): void {
     const current = this.#current.get(key);
     if (!current) return;
     this.#current.delete(key);
-    this.#release(current, 'messages');
+    this.#release(current.held.lease, 'messages');
   }
 
   #release(lease: Lease, path: keyof ArenaConsumerStats['released']): void {
     if (lease.released) return;
+    const entry = this.#byBuffer.get(lease.bytes.buffer);
     if (lease.release()) {
       this.#stats.released[path]++;
       this.#stats.held--;
+      if (entry?.lease === lease) {
+        this.#stats.messageObjectBytes -= entry.objectBytes;
+        entry.objectBytes = 0;
+      }
     }
     this.#checkPressure();
   }
@@ -377,14 +440,17 @@ export class ArenaConsumer {
     this.#scopes.clear();
     const current = [...this.#current.values()];
     this.#current.clear();
-    for (const l of current) this.#release(l, 'shutdown');
+    for (const c of current) this.#release(c.held.lease, 'shutdown');
   }
 
   #checkPressure(): void {
     const leased = this.arena.leasedBytes;
     if (leased > this.#stats.highWaterBytesSeen) this.#stats.highWaterBytesSeen = leased;
-    if (!this.#stats.paused && leased > this.highWaterBytes) this.#pause();
-    else if (this.#stats.paused && leased <= this.lowWaterBytes) this.#resume();
+    // The messages' objects live as long as their leases: they count against the same marks.
+    const held = leased + this.#stats.messageObjectBytes;
+    if (held > this.#stats.highWaterHeldSeen) this.#stats.highWaterHeldSeen = held;
+    if (!this.#stats.paused && held > this.highWaterBytes) this.#pause();
+    else if (this.#stats.paused && held <= this.lowWaterBytes) this.#resume();
   }
 
   #pause(): void {

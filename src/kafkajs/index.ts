@@ -4,3 +4,5 @@ export { arenaConsumer, ArenaConsumer, detachMessage } from './consumer';
 export type { ArenaConsumerOptions, ArenaConsumerStats, ArenaEachBatchPayload, KafkajsConsumer, KafkajsMessage, KafkajsBatch } from './consumer';
 export { boundedProducer, BoundedProducer, recordBytes } from './producer';
 export type { BoundedProducerOptions, BoundedProducerStats, KafkajsProducer, MessageLike, ProducerRecordLike } from './producer';
+export { messageObjectBytes, messageMemoryBytes, batchMemoryBytes, MESSAGE_OBJECT_BYTES, BUFFER_VIEW_BYTES, HEADER_ENTRY_BYTES } from './memory';
+export type { MessageShape } from './memory';

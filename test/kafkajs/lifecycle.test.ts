@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { Arena, registerCodecs, arenaConsumer, detachMessage } from '../../src';
+import { Arena, registerCodecs, arenaConsumer, detachMessage, messageObjectBytes } from '../../src';
 import type { KafkajsConsumer } from '../../src';
 
 // kafkajs internals, used as kafkajs itself uses them.
@@ -258,12 +258,17 @@ test('retainBatch keeps memory past the handler; backpressure pauses assigned pa
   assert.ok(s.pauses >= 1, 'paused past the high-water mark');
   assert.equal(s.paused, true);
   assert.deepEqual(consumer.paused().find((p) => p.topic === 't')?.partitions.sort(), [0, 1, 2]);
-  assert.ok(arena.stats().leasedBytes > 300 << 10);
+  // The held memory is the leases plus the objects of the messages handed out from them: one
+  // retained batch of 400 keyed messages (406 B each) and the next fetch's lease pass 300 KiB.
+  assert.ok(s.messageObjectBytes >= 400 * messageObjectBytes({ key: Buffer.alloc(1), value: Buffer.alloc(1) }), `objects ${s.messageObjectBytes}`);
+  assert.ok(arena.stats().leasedBytes < 300 << 10, 'the leases alone would not have paused');
+  assert.ok(arena.stats().leasedBytes + s.messageObjectBytes > 300 << 10);
   // The pipeline catches up: resume below the low-water mark, only what we paused.
   for (const release of keep.splice(0)) release();
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(helper.stats().paused, false);
   assert.equal(helper.stats().resumes, 1);
+  assert.equal(helper.stats().messageObjectBytes, 0, 'released with their leases');
   assert.deepEqual(consumer.paused(), [{ topic: 'u', partitions: [0] }]);
   // The last fetch's data for paused partitions was dropped by kafkajs; its next fetch frees it.
   await consumer.fetch(1, []);
@@ -284,7 +289,9 @@ test('without the recycling helper, decompressed buffers belong to kafkajs and a
 test('maxFetchBytes: partitions beyond the estimate are held back and rotated in, at least one per fetch', async () => {
   const arena = new Arena({ maxBytes: 64 << 20 });
   const consumer = new FakeConsumer();
-  const max = 200 << 10;
+  // A partition's fetch below is ~88 KB of records plus 400 messages' objects (406 B each):
+  // about 250 KB, so two fit in 600 KiB and three do not.
+  const max = 600 << 10;
   const helper = arenaConsumer(consumer, { arena, maxFetchBytes: max });
   consumer.emitEvent(EVENTS.GROUP_JOIN, { memberAssignment: { t: [0, 1, 2, 3], u: [0] } });
   consumer.pausedTopics.set('u', new Set([0])); // the application's pause: never ours to lift
@@ -309,9 +316,12 @@ test('maxFetchBytes: partitions beyond the estimate are held back and rotated in
   }
   // Unknown partitions count as the whole allowance: one per fetch until each was seen once.
   assert.deepEqual(perFetch.slice(0, 4), [[0], [1], [2], [3]]);
-  // Then ~80 KiB each: two fit in 200 KiB, in rotation.
+  // Then ~250 KB each: two fit, in rotation.
   for (const f of perFetch.slice(4)) assert.equal(f.length, 2, JSON.stringify(perFetch));
   for (const b of fetchBytes) assert.ok(b <= max, `a fetch delivered ${b} bytes`);
+  // What a fetch counted: the decompressed bytes and the message objects.
+  const largest = helper.stats().largestFetchBytes;
+  assert.ok(largest > 2 * (400 * 406 + 80_000) && largest <= max, `largest fetch ${largest} B`);
   for (const p of [0, 1, 2, 3]) assert.ok((delivered.get(p) ?? 0) >= 4, `partition ${p} starved: ${JSON.stringify([...delivered])}`);
   assert.ok(helper.stats().limitedFetches >= 12);
   assert.deepEqual(consumer.pausedTopics.get('u'), new Set([0]));
@@ -322,9 +332,10 @@ test('maxFetchBytes: partitions beyond the estimate are held back and rotated in
 });
 
 test('maxFetchBytes: a partition larger than the allowance still goes, alone; a memory pause takes precedence', async () => {
-  const arena = new Arena({ maxBytes: 1 << 20 });
+  const arena = new Arena({ maxBytes: 2 << 20 });
   const consumer = new FakeConsumer();
-  const helper = arenaConsumer(consumer, { arena, maxFetchBytes: 10 << 10, highWaterBytes: 300 << 10, lowWaterBytes: 100 << 10, resumeCheckMs: 5 });
+  // ~250 KB held per retained partition fetch (bytes + message objects): the fourth passes 800 KiB.
+  const helper = arenaConsumer(consumer, { arena, maxFetchBytes: 10 << 10, highWaterBytes: 800 << 10, lowWaterBytes: 100 << 10, resumeCheckMs: 5 });
   consumer.emitEvent(EVENTS.GROUP_JOIN, { memberAssignment: { t: [0, 1] } });
   const keep: Array<() => void> = [];
   await helper.run({ eachBatch: async ({ retainBatch }: any) => void keep.push(retainBatch()) });
