@@ -40,7 +40,7 @@ const MiB = 1024 * 1024;
 export const SLOW_HANDLER_MSGS_PER_SEC = 20000;
 /** Entries in the scenario-3 dedupe cache. */
 export const DEDUPE_CACHE_ENTRIES = 50000;
-/** ByteQueue capacity in scenario 4 (kafka-arena), payload bytes. */
+/** ByteQueue capacity in scenario 4 (kafka-arena): batches count as batchMemoryBytes() (payload + message objects). */
 export const PIPELINE_QUEUE_BYTES = 16 * MiB;
 /**
  * kafka-arena's per-fetch allowance (arenaConsumer maxFetchBytes): the default budget (64 MiB)
@@ -95,7 +95,8 @@ export const SCENARIOS: Scenario[] = [
     description:
       `kcat produces zstd events at 12 MB/s over 8 partitions; eachBatch hands batches to a processor that handles ` +
       `${SLOW_HANDLER_MSGS_PER_SEC.toLocaleString('en-US')} msgs/s. kafkajs: an unbounded array. kafka-arena: a ByteQueue of ` +
-      `${PIPELINE_QUEUE_BYTES / MiB} MiB with retainBatch() (leases travel through the queue), plus arena backpressure.`,
+      `${PIPELINE_QUEUE_BYTES / MiB} MiB with retainBatch() (leases travel through the queue; each batch counts its bytes plus kafkajs's ` +
+      'objects for its messages, batchMemoryBytes()), plus arena backpressure.',
     partitions: 8,
     kcat: { mbPerSec: 12, properties: { 'batch.size': 1000000, 'linger.ms': 1000 } },
   },

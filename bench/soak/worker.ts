@@ -5,7 +5,7 @@
  * down, reports its totals and exits.
  */
 import { Kafka, CompressionTypes, CompressionCodecs, type Consumer, type Producer, type KafkaMessage } from 'kafkajs';
-import { Arena, ByteQueue, arenaConsumer, boundedProducer, registerCodecs, type ArenaConsumer } from '../../src';
+import { Arena, ByteQueue, arenaConsumer, batchMemoryBytes, boundedProducer, registerCodecs, type ArenaConsumer } from '../../src';
 import { kafkajsClientConfig, kafkajsConsumerConfig, type Broker } from '../../test/broker/harness';
 import { jsonEvent, prng } from '../lib';
 import {
@@ -193,10 +193,9 @@ async function runConsumer(kafka: Kafka, config: WorkerConfig, arena: Arena | un
             retainBatch: () => () => void;
             heartbeat: () => Promise<void>;
           }) => {
-            let bytes = 0;
-            for (const m of batch.messages) bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+            // What the batch keeps alive: its bytes and kafkajs's objects for its messages.
             const release = retainBatch();
-            const pushed = queue.push({ messages: batch.messages, release }, bytes);
+            const pushed = queue.push({ messages: batch.messages, release }, batchMemoryBytes(batch.messages));
             // Waiting for room can take longer than a heartbeat interval: keep the session alive.
             const hb = setInterval(() => void heartbeat().catch(() => undefined), 1000);
             try {
