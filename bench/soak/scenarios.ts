@@ -108,7 +108,7 @@ export const SCENARIOS: Scenario[] = [
       'response is delayed 200 ms and the producer keeps one request in flight per connection (maxInFlightRequests: 1, as ' +
       "kafkajs's idempotent producer requires and ordered producers use; the mock pipelines requests, so without it RTT would not " +
       'limit what the broker accepts). Both set-ups run the same loop: build a record, send it without awaiting, yield to I/O. ' +
-      'kafka-arena adds `await bounded.ready()` (boundedProducer, default 16 MiB in flight) before building the next record.',
+      'kafka-arena adds `await bounded.ready()` (boundedProducer, default 8 MiB in flight) before building the next record.',
     partitions: 8,
     rttMs: 200,
   },
