@@ -117,7 +117,10 @@ export interface ArenaConsumerStats {
   messageObjectBytes: number;
   /** Fetches for which `maxFetchBytes` held partitions back. */
   limitedFetches: number;
-  /** Most decompressed bytes one fetch delivered to the handlers (counted when the broker's next fetch starts). */
+  /**
+   * Most memory one fetch delivered to the handlers: decompressed bytes plus message objects, as
+   * `maxFetchBytes` counts it (counted when the broker's next fetch starts).
+   */
   largestFetchBytes: number;
 }
 
