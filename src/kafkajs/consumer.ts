@@ -195,7 +195,7 @@ export class ArenaConsumer {
   /** Partitions paused by this helper (not by the application), by topic. */
   readonly #pausedByUs = new Map<string, Set<number>>();
   readonly #maxFetchBytes: number | undefined;
-  /** maxFetchBytes: each partition's recent decompressed bytes per fetch (a decaying maximum), and its broker. */
+  /** maxFetchBytes: each partition's recent memory per fetch (bytes + message objects, a decaying maximum), and its broker. */
   readonly #recentFetchBytes = new Map<string, number>();
   readonly #broker = new Map<string, number>();
   /** maxFetchBytes: where each broker's rotation starts next. */
@@ -364,7 +364,7 @@ export class ArenaConsumer {
       // Records of one record batch share a lease: one WeakMap lookup per lease, not per record.
       if (buf && buf.buffer !== last) {
         last = buf.buffer;
-        if (held) this.#delivered(held, scope!, key, objects);
+        if (held) this.#countObjects(held, scope!, key, objects);
         held = undefined;
         objects = 0;
         const entry = this.#byBuffer.get(last);
@@ -372,21 +372,22 @@ export class ArenaConsumer {
           held = entry;
           scope = entry.scope;
           entry.scope = undefined;
+          scope.delivered(key, entry.lease.length);
           leases.push(entry.lease);
         }
       }
       if (held) objects += messageObjectBytes(message);
     }
-    if (held) this.#delivered(held, scope!, key, objects);
+    if (held) this.#countObjects(held, scope!, key, objects);
     this.#checkPressure();
     return leases;
   }
 
-  /** Counts a claimed lease's bytes and its messages' objects for its fetch and the held memory. */
-  #delivered(held: Held, scope: Scope, key: string, objects: number): void {
+  /** Counts the objects of messages handed out from a claimed lease, for its fetch and the held memory. */
+  #countObjects(held: Held, scope: Scope, key: string, objects: number): void {
     held.objectBytes += objects;
     this.#stats.messageObjectBytes += objects;
-    scope.delivered(key, held.lease.length + objects);
+    scope.delivered(key, objects);
   }
 
   /** eachMessage: once a partition moves to a new record batch, the previous one is done. */
@@ -401,11 +402,11 @@ export class ArenaConsumer {
       if (current) this.#release(current.held.lease, 'messages');
       current = { held: entry, scope };
       this.#current.set(key, current);
-      this.#delivered(entry, scope, key, 0);
+      scope.delivered(key, entry.lease.length);
       this.#checkPressure();
     }
     // kafkajs decoded the whole fetch already; a message's objects are counted when it is handed out.
-    this.#delivered(entry, current.scope, key, messageObjectBytes(message));
+    this.#countObjects(entry, current.scope, key, messageObjectBytes(message));
   }
 
   #releaseCurrent(key: string): void {

@@ -331,6 +331,29 @@ test('maxFetchBytes: partitions beyond the estimate are held back and rotated in
   assert.equal(arena.stats().leasedBytes, 0);
 });
 
+test('maxFetchBytes counts a fetch the same through eachBatch and eachMessage: its leases once, plus each message', async () => {
+  // The same record batch for both modes, so the lease has the same length. (One partition: a
+  // partition not seen yet counts as the whole allowance, so a second would be held back.)
+  const data = [{ topic: 't', partition: 0, fetchOffset: '0', recordBatches: [await encode(CompressionTypes.ZSTD, 0, payload(400, 'p0'))] }];
+  const counted: number[] = [];
+  for (const mode of ['eachBatch', 'eachMessage'] as const) {
+    const arena = new Arena({ maxBytes: 64 << 20 });
+    const consumer = new FakeConsumer();
+    const helper = arenaConsumer(consumer, { arena, maxFetchBytes: 64 << 20 });
+    consumer.emitEvent(EVENTS.GROUP_JOIN, { memberAssignment: { t: [0] } });
+    await helper.run(mode === 'eachBatch' ? { eachBatch: async () => {} } : { eachMessage: async () => {} });
+    for (const b of await consumer.fetch(1, data)) await consumer.handle(b);
+    await consumer.fetch(1, []); // the next fetch start closes the first one's count
+    counted.push(helper.stats().largestFetchBytes);
+    helper.close();
+    assert.equal(arena.stats().leasedBytes, 0);
+  }
+  const objects = 400 * messageObjectBytes({ key: Buffer.alloc(1), value: Buffer.alloc(1) });
+  assert.equal(counted[1], counted[0], `eachBatch counted ${counted[0]} B, eachMessage ${counted[1]} B`);
+  // One ~88 KB lease plus the objects of 400 keyed messages.
+  assert.ok(counted[0] > objects + 80_000 && counted[0] < objects + 120_000, `counted ${counted[0]} B`);
+});
+
 test('maxFetchBytes: a partition larger than the allowance still goes, alone; a memory pause takes precedence', async () => {
   const arena = new Arena({ maxBytes: 2 << 20 });
   const consumer = new FakeConsumer();
