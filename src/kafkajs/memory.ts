@@ -43,13 +43,16 @@ export function messageObjectBytes(message: MessageShape): number {
   return bytes;
 }
 
-/** Bytes of a header value as kafkajs gives it (Buffer, string, or an array of them). */
-function headerValueBytes(v: unknown): number {
+/**
+ * Bytes of a key, value or header value as kafkajs takes and gives them: a Buffer, a string (UTF-8),
+ * null, or (headers) an array of these. Shared with the producer's `recordBytes`.
+ */
+export function payloadBytes(v: unknown): number {
   if (v == null) return 0;
   if (typeof v === 'string') return Buffer.byteLength(v);
   if (Array.isArray(v)) {
     let n = 0;
-    for (const x of v) n += headerValueBytes(x);
+    for (const x of v) n += payloadBytes(x);
     return n;
   }
   return (v as Uint8Array).byteLength ?? 0;
@@ -63,7 +66,7 @@ function headerValueBytes(v: unknown): number {
 export function messageMemoryBytes(message: MessageShape): number {
   let bytes = messageObjectBytes(message) + (message.key?.byteLength ?? 0) + (message.value?.byteLength ?? 0);
   const headers = message.headers;
-  if (headers) for (const name in headers) bytes += headerValueBytes(headers[name]);
+  if (headers) for (const name in headers) bytes += payloadBytes(headers[name]);
   return bytes;
 }
 

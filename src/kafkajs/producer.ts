@@ -1,4 +1,5 @@
 import { ArgumentError } from '../errors';
+import { payloadBytes } from './memory';
 
 /** The parts of kafkajs's Producer this module uses. */
 export interface KafkajsProducer {
@@ -44,23 +45,14 @@ export interface BoundedProducerStats {
   failed: number;
 }
 
-function byteLength(v: Buffer | string | null | undefined): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
-}
-
 /** Bytes a record set counts for: keys, values, header keys and values. */
 export function recordBytes(records: ProducerRecordLike[]): number {
   let n = 0;
   for (const r of records) {
     for (const m of r.messages) {
-      n += byteLength(m.key) + byteLength(m.value);
+      n += payloadBytes(m.key) + payloadBytes(m.value);
       if (m.headers) {
-        for (const [k, v] of Object.entries(m.headers)) {
-          n += Buffer.byteLength(k);
-          if (Array.isArray(v)) for (const x of v) n += byteLength(x);
-          else n += byteLength(v);
-        }
+        for (const [k, v] of Object.entries(m.headers)) n += Buffer.byteLength(k) + payloadBytes(v);
       }
     }
   }

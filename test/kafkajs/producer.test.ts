@@ -16,6 +16,15 @@ function fakeProducer() {
 const record = (bytes: number, tag: string): ProducerRecordLike => ({ topic: 't', messages: [{ key: tag, value: Buffer.alloc(bytes - tag.length) }] });
 const tick = () => new Promise((r) => setImmediate(r));
 
+test('recordBytes counts keys, values (UTF-8 for strings), header names and header values, arrays included', () => {
+  const messages = [
+    { key: 'héllo', value: Buffer.alloc(10), headers: { a: 'x', bb: [Buffer.alloc(2), 'yz'], c: undefined } },
+    { key: null, value: null },
+  ];
+  // 6 + 10, then a: 1 + 1, bb: 2 + 2 + 2, c: 1 + 0; the tombstone counts nothing.
+  assert.equal(recordBytes([{ topic: 't', messages }]), 6 + 10 + 2 + 6 + 1);
+});
+
 test('sends wait in FIFO order while in-flight bytes would pass the bound; failures free their bytes', async () => {
   const { producer, pending } = fakeProducer();
   const bp = boundedProducer(producer, { maxInFlightBytes: 1000 });
