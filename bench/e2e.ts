@@ -17,7 +17,8 @@
  */
 import { fork } from 'node:child_process';
 import { CompressionCodecs, Kafka } from 'kafkajs';
-import { Arena, codecStats, decodeRecordBatches, registerCodecs, arenaConsumer } from '../src';
+import { Arena, decodeRecordBatches } from '../src';
+import { codecStats, registerCodecs, arenaConsumer } from '../src/kafkajs';
 import type { CodecName } from '../src';
 import { startBroker, kafkajsClientConfig, kafkajsConsumerConfig, uniqueName, type Broker } from '../test/broker/harness';
 import { kcatProduce } from '../test/broker/kcat';

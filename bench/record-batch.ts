@@ -5,7 +5,8 @@
  *   node build/bench/record-batch.js [--quick]
  */
 import { join } from 'node:path';
-import { Arena, decodeRecordBatches, encodeRecordBatch, registerCodecs } from '../src';
+import { Arena, decodeRecordBatches, encodeRecordBatch } from '../src';
+import { registerCodecs } from '../src/kafkajs';
 import type { CompressionName } from '../src';
 import { BenchCase, barChartSvg, fmt, jsonEvent, machine, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
 

@@ -6,16 +6,35 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 
-test('require() and import of the package name give the same module, with type declarations', () => {
-  const cjs = execFileSync(process.execPath, ['-e', "const k = require('kafka-arena'); console.log(Object.keys(k).sort().join(','))"], { cwd: root, encoding: 'utf8' }).trim();
+/** The export names of `specifier` through require() and through import, checked to be one module instance. */
+function exportsOf(specifier: string, probe: string): string[] {
+  const cjs = execFileSync(process.execPath, ['-e', `const k = require('${specifier}'); console.log(Object.keys(k).sort().join(','))`], { cwd: root, encoding: 'utf8' }).trim();
   const esm = execFileSync(
     process.execPath,
-    ['--input-type=module', '-e', "import * as k from 'kafka-arena'; import { createRequire } from 'node:module'; const r = createRequire(import.meta.url)('kafka-arena'); if (k.Arena !== r.Arena) throw new Error('two module instances'); console.log(Object.keys(k).filter((n) => n !== 'default').sort().join(','))"],
+    [
+      '--input-type=module',
+      '-e',
+      `import * as k from '${specifier}'; import ka from '${specifier}'; import { createRequire } from 'node:module'; const r = createRequire(import.meta.url)('${specifier}'); if (k.${probe} !== r.${probe} || ka.${probe} !== r.${probe}) throw new Error('two module instances'); console.log(Object.keys(k).filter((n) => n !== 'default').sort().join(','))`,
+    ],
     { cwd: root, encoding: 'utf8' },
   ).trim();
   assert.equal(esm, cjs);
-  for (const name of ['Arena', 'Lease', 'ByteQueue', 'zstd', 'lz4', 'snappy', 'gzip', 'decodeRecordBatches', 'encodeRecordBatch', 'crc32c', 'registerCodecs', 'arenaConsumer', 'boundedProducer', 'KafkaArenaError']) {
-    assert.ok(cjs.split(',').includes(name), `missing export ${name}`);
+  return cjs.split(',');
+}
+
+test('kafka-arena: require() and import give the same module; no kafkajs adapter in it', () => {
+  const names = exportsOf('kafka-arena', 'Arena');
+  for (const name of ['Arena', 'Lease', 'ByteQueue', 'zstd', 'lz4', 'snappy', 'gzip', 'decodeRecordBatches', 'encodeRecordBatch', 'crc32c', 'KafkaArenaError']) {
+    assert.ok(names.includes(name), `missing export ${name}`);
   }
+  for (const name of ['registerCodecs', 'arenaConsumer', 'boundedProducer']) assert.ok(!names.includes(name), `${name} belongs to kafka-arena/kafkajs`);
   for (const file of ['build/src/index.d.ts', 'build/src/index.d.mts', 'build/src/index.mjs']) assert.ok(existsSync(join(root, file)), file);
+});
+
+test('kafka-arena/kafkajs: require() and import give the same module, with type declarations', () => {
+  const names = exportsOf('kafka-arena/kafkajs', 'registerCodecs');
+  for (const name of ['registerCodecs', 'codecStats', 'arenaConsumer', 'detachMessage', 'boundedProducer', 'recordBytes', 'messageObjectBytes', 'messageMemoryBytes', 'batchMemoryBytes']) {
+    assert.ok(names.includes(name), `missing export ${name}`);
+  }
+  for (const file of ['build/src/kafkajs/index.d.ts', 'build/src/kafkajs/index.d.mts', 'build/src/kafkajs/index.mjs']) assert.ok(existsSync(join(root, file)), file);
 });

@@ -5,7 +5,8 @@
  * down, reports its totals and exits.
  */
 import { Kafka, CompressionTypes, CompressionCodecs, type Consumer, type Producer, type KafkaMessage } from 'kafkajs';
-import { Arena, ByteQueue, arenaConsumer, batchMemoryBytes, boundedProducer, registerCodecs, type ArenaConsumer } from '../../src';
+import { Arena, ByteQueue } from '../../src';
+import { arenaConsumer, batchMemoryBytes, boundedProducer, registerCodecs, type ArenaConsumer } from '../../src/kafkajs';
 import { kafkajsClientConfig, kafkajsConsumerConfig, type Broker } from '../../test/broker/harness';
 import { jsonEvent, prng } from '../lib';
 import {

@@ -1,3 +1,7 @@
+/**
+ * kafka-arena/kafkajs: the kafkajs adapter. `registerCodecs` (the one-line drop-in codecs), the
+ * recycling consumer (`arenaConsumer`), `boundedProducer`, and the message memory helpers.
+ */
 export { registerCodecs, codecStats } from './codecs';
 export type { CodecStats, RegisterCodecsOptions, RegisteredCodecs, KafkajsCodec, CompressionCodecsMap } from './codecs';
 export { arenaConsumer, ArenaConsumer, detachMessage } from './consumer';

@@ -7,17 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import {
-  Arena,
-  arenaConsumer,
-  boundedProducer,
-  ByteQueue,
-  codecStats,
-  recordBytes,
-  registerCodecs,
-  type KafkajsMessage,
-  type KafkajsProducer,
-} from '../../src';
+import { Arena, ByteQueue } from '../../src';
+import { arenaConsumer, boundedProducer, codecStats, recordBytes, registerCodecs, type KafkajsMessage, type KafkajsProducer } from '../../src/kafkajs';
 import { brokerSkipReason, kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName, waitUntil, type Broker } from '../broker/harness';
 import { kcatConsume, kcatProduce } from '../broker/kcat';
 import { checksum, errorLog, jsonEvent, Ledger, prng, sleep } from './broker-support';

@@ -10,17 +10,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompressionCodecs, CompressionTypes, Kafka } from 'kafkajs';
-import {
-  Arena,
-  arenaConsumer,
-  BATCH_HEADER_BYTES,
-  codecStats,
-  decodeRecordBatches,
-  registerCodecs,
-  type CodecName,
-  type CodecStats,
-  type RecordBatch,
-} from '../../src';
+import { Arena, BATCH_HEADER_BYTES, decodeRecordBatches, type CodecName, type RecordBatch } from '../../src';
+import { arenaConsumer, codecStats, registerCodecs, type CodecStats } from '../../src/kafkajs';
 import { brokerSkipReason, kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName, waitUntil, type Broker } from '../broker/harness';
 import { kcatConsume, kcatProduce } from '../broker/kcat';
 import { checksum, errorLog, jsonEvent, Ledger, prng, rawFetch } from './broker-support';

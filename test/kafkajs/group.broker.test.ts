@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompressionCodecs, Kafka, logLevel, type Consumer } from 'kafkajs';
-import { Arena, arenaConsumer, registerCodecs, type ArenaConsumer } from '../../src';
+import { Arena } from '../../src';
+import { arenaConsumer, registerCodecs, type ArenaConsumer } from '../../src/kafkajs';
 import { brokerSkipReason, kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName, waitUntil, type Broker } from '../broker/harness';
 import { kcatProduce, type KcatCodec } from '../broker/kcat';
 import { checksum, errorLog, jsonEvent, Ledger, prng, sleep } from './broker-support';

@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { Arena, registerCodecs, arenaConsumer, detachMessage, messageObjectBytes } from '../../src';
-import type { KafkajsConsumer } from '../../src';
+import { Arena } from '../../src';
+import { registerCodecs, arenaConsumer, detachMessage, messageObjectBytes } from '../../src/kafkajs';
+import type { KafkajsConsumer } from '../../src/kafkajs';
 
 // kafkajs internals, used as kafkajs itself uses them.
 // eslint-disable-next-line @typescript-eslint/no-var-requires

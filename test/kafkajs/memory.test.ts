@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { batchMemoryBytes, encodeRecordBatch, messageMemoryBytes, messageObjectBytes } from '../../src';
+import { encodeRecordBatch } from '../../src';
+import { batchMemoryBytes, messageMemoryBytes, messageObjectBytes } from '../../src/kafkajs';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const Decoder = require('kafkajs/src/protocol/decoder');

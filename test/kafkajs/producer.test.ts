@@ -1,7 +1,7 @@
 /** boundedProducer without a broker: a fake kafkajs producer whose sends settle on demand. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boundedProducer, recordBytes, type KafkajsProducer, type ProducerRecordLike } from '../../src';
+import { boundedProducer, recordBytes, type KafkajsProducer, type ProducerRecordLike } from '../../src/kafkajs';
 
 /** A producer whose sends stay pending until the test settles them, in any order. */
 function fakeProducer() {
