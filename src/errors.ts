@@ -3,30 +3,49 @@
  * Match on `code`, never on `message`: messages may be reworded, codes will not change.
  */
 
-/** Stable error codes. */
-export type ErrorCode =
+/**
+ * Every stable error code, at run time (for a metrics label whitelist or an exhaustive switch).
+ * Codes are added over time; an existing one never changes meaning.
+ */
+export const ERROR_CODES = Object.freeze([
   // Leases and the arena
-  | 'ERR_LEASE_RELEASED'
-  | 'ERR_DOUBLE_RELEASE'
-  | 'ERR_ARENA_CLOSED'
-  | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_ABORTED'
-  | 'ERR_QUEUE_CLOSED'
-  | 'ERR_OVER_BUDGET'
+  'ERR_LEASE_RELEASED',
+  'ERR_DOUBLE_RELEASE',
+  'ERR_ARENA_CLOSED',
+  'ERR_INVALID_ARGUMENT',
+  'ERR_ABORTED',
+  'ERR_QUEUE_CLOSED',
+  'ERR_OVER_BUDGET',
   // Codecs
-  | 'ERR_CORRUPT_INPUT'
-  | 'ERR_TRUNCATED_INPUT'
-  | 'ERR_TRAILING_DATA'
-  | 'ERR_CHECKSUM_MISMATCH'
-  | 'ERR_OUTPUT_LIMIT'
-  | 'ERR_OUTPUT_TOO_SMALL'
-  | 'ERR_UNSUPPORTED'
+  'ERR_CORRUPT_INPUT',
+  'ERR_TRUNCATED_INPUT',
+  'ERR_TRAILING_DATA',
+  'ERR_CHECKSUM_MISMATCH',
+  'ERR_OUTPUT_LIMIT',
+  'ERR_OUTPUT_TOO_SMALL',
+  'ERR_UNSUPPORTED',
   // Record batches
-  | 'ERR_CRC_MISMATCH'
-  | 'ERR_BAD_LENGTH'
-  | 'ERR_BAD_VARINT'
-  | 'ERR_UNSUPPORTED_MAGIC'
-  | 'ERR_UNKNOWN_COMPRESSION';
+  'ERR_CRC_MISMATCH',
+  'ERR_BAD_LENGTH',
+  'ERR_BAD_VARINT',
+  'ERR_UNSUPPORTED_MAGIC',
+  'ERR_UNKNOWN_COMPRESSION',
+] as const);
+
+/** Stable error codes. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Marks kafka-arena errors across module instances: two installed copies of the package (a
+ * dependency's and the application's) have two KafkaArenaError classes, so `instanceof` fails
+ * between them; the registered symbol does not.
+ */
+const BRAND = Symbol.for('kafka-arena.error');
+
+/** True for an error thrown by any copy of kafka-arena (unlike `instanceof`, which sees one copy). */
+export function isKafkaArenaError(value: unknown): value is KafkaArenaError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
 
 /** Base class of every error kafka-arena throws. */
 export class KafkaArenaError extends Error {
@@ -38,15 +57,24 @@ export class KafkaArenaError extends Error {
     this.code = code;
     this.name = new.target.name;
   }
+
+  /** @internal The cross-copy brand read by {@link isKafkaArenaError}. */
+  get [BRAND](): true {
+    return true;
+  }
 }
 
 /** Misuse of a lease or the arena: use after release, double release, closed arena. */
 export class LeaseError extends KafkaArenaError {}
 
-/** Invalid options or arguments. */
+/** Invalid options or arguments. `argument` names the one at fault, where there is one. */
 export class ArgumentError extends KafkaArenaError {
-  constructor(message: string) {
+  /** The argument or option at fault (for example `maxOutputBytes`), or undefined. */
+  readonly argument: string | undefined;
+
+  constructor(message: string, argument?: string) {
     super('ERR_INVALID_ARGUMENT', message);
+    this.argument = argument;
   }
 }
 
