@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import { Arena, gzip, lz4, snappy, zstd } from '../src';
 import type { Codec } from '../src';
 import { loadLz4Wasm } from './peers/lz4-wasm';
-import { loadBokuwebZstd } from '../src/wasm/bokuweb-zstd';
+import { loadBokuwebZstd } from '../src/codecs/zstd-engine';
 import { BenchCase, BenchResult, SIZES, barChartSvg, fmt, jsonEvents, machine, pivotTable, printRun, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */

@@ -1,6 +1,7 @@
 import type { Lease } from '../arena';
-import { CodecError } from '../errors';
-import { instantiateWasm, WasmHeap } from '../wasm/loader';
+import { CodecError, ErrorCode } from '../errors';
+import { align16, Engine, Instance } from './kernel';
+import { oneOfArg } from '../validate';
 import { checkLimit, deliver, outputLimit } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 
@@ -20,87 +21,77 @@ const XERIAL_BLOCK = 32 * 1024;
 const XERIAL_HEADER = 16;
 
 interface SnappyExports {
-  memory: WebAssembly.Memory;
-  __heap_base: WebAssembly.Global;
   snappy_decoded_size(inPtr: number, n: number): number;
   snappy_decompress(inPtr: number, n: number, outPtr: number, outLen: number): number;
   snappy_compress_xerial(inPtr: number, n: number, outPtr: number, blockSize: number): number;
   snappy_max_block(n: number): number;
 }
 
-interface Kernel {
-  exports: SnappyExports;
-  heap: WasmHeap;
-  /** First free byte above the module's data and stack, 16-aligned. */
-  base: number;
-}
+type Kernel = Instance<SnappyExports>;
 
-let kernel: Kernel | undefined;
+/** The engine over wasm/snappy.wasm. The input is staged at `base`, the output right after it. */
+const engine = new Engine<SnappyExports>({ codec: 'snappy', module: 'snappy.wasm' });
 
-/** Instantiated on first use; the memory is kept (and grown on demand) across calls. */
-function getKernel(): Kernel {
-  if (kernel === undefined) {
-    const exports = instantiateWasm('snappy.wasm').exports as unknown as SnappyExports;
-    kernel = { exports, heap: new WasmHeap(exports.memory), base: align16(exports.__heap_base.value as number) };
-  }
-  return kernel;
-}
-
-function align16(n: number): number {
-  return Math.ceil(n / 16) * 16;
-}
-
-/** Grows the staging memory to `bytes`, reporting a request past WebAssembly's 4 GiB as a limit. */
-function ensure(k: Kernel, bytes: number): void {
-  try {
-    k.heap.ensure(bytes);
-  } catch (cause) {
-    throw new CodecError('snappy', 'ERR_OUTPUT_LIMIT', `needs ${bytes} bytes of WebAssembly memory, more than it can grow to`, { cause });
-  }
-}
-
-/** Copies the input into WASM memory at `k.base` (followed by SLACK addressable bytes). */
-function stageInput(k: Kernel, input: Uint8Array): void {
-  ensure(k, k.base + input.length + SLACK);
-  k.heap.u8().set(input, k.base);
-}
-
-/** Maps the kernel's negative return codes (E_* in snappy.c) to typed errors. */
-function kernelError(code: number): CodecError {
-  switch (code) {
-    case -2:
-      return new CodecError('snappy', 'ERR_TRUNCATED_INPUT', 'input ends before the data it declares');
-    case -3:
-      return new CodecError('snappy', 'ERR_TRAILING_DATA', 'input continues after the end of a complete block');
-    default:
-      return new CodecError('snappy', 'ERR_CORRUPT_INPUT', 'input is not valid Snappy data');
-  }
-}
+/** The kernel's negative return codes (E_* in snappy.c). */
+const ERRORS: Record<number, readonly [ErrorCode, string]> = {
+  [-2]: ['ERR_TRUNCATED_INPUT', 'input ends before the data it declares'],
+  [-3]: ['ERR_TRAILING_DATA', 'input continues after the end of a complete block'],
+};
+const CORRUPT = ['ERR_CORRUPT_INPUT', 'input is not valid Snappy data'] as const;
 
 /** Size of the staged input per its headers; throws on malformed headers. */
 function stagedSize(k: Kernel, n: number): number {
-  const size = k.exports.snappy_decoded_size(k.base, n);
-  if (size < 0) throw kernelError(size);
-  return size;
+  return k.check(k.exports.snappy_decoded_size(k.base, n), ERRORS, CORRUPT);
 }
 
 function decompress(input: Uint8Array, options: DecompressOptions & { arena: NonNullable<DecompressOptions['arena']> }): Lease;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease {
   const limit = outputLimit('snappy', options);
-  const k = getKernel();
-  stageInput(k, input);
-  const size = stagedSize(k, input.length);
-  // Before any output memory exists: a header claiming 4 GiB costs nothing.
-  checkLimit('snappy', size, limit);
-  if (options?.out && !options.arena && options.out.length < size) {
-    throw new CodecError('snappy', 'ERR_OUTPUT_TOO_SMALL', `output buffer of ${options.out.length} bytes is smaller than the ${size} decompressed bytes`);
-  }
-  const outPtr = align16(k.base + input.length + SLACK);
-  ensure(k, outPtr + size + SLACK);
-  const rc = k.exports.snappy_decompress(k.base, input.length, outPtr, size);
-  if (rc < 0) throw kernelError(rc);
-  return deliver('snappy', k.heap.u8().subarray(outPtr, outPtr + size), options);
+  return engine.run((k) => {
+    k.write(input, k.base, SLACK);
+    const size = stagedSize(k, input.length);
+    // Before any output memory exists: a header claiming 4 GiB costs nothing.
+    checkLimit('snappy', size, limit);
+    if (options?.out && !options.arena && options.out.length < size) {
+      throw new CodecError('snappy', 'ERR_OUTPUT_TOO_SMALL', `output buffer of ${options.out.length} bytes is smaller than the ${size} decompressed bytes`);
+    }
+    const outPtr = align16(k.base + input.length + SLACK);
+    k.ensure(outPtr + size + SLACK, 'the output');
+    k.check(k.exports.snappy_decompress(k.base, input.length, outPtr, size), ERRORS, CORRUPT);
+    return deliver('snappy', k.view(outPtr, size, SLACK), options);
+  });
+}
+
+/** Options of `snappy.compress`. */
+export interface SnappyCompressOptions extends CompressOptions {
+  /**
+   * `'raw'` (default): one raw Snappy block, what librdkafka writes and every Kafka client reads.
+   * `'xerial'`: the Java client's framing (snappy-java's `SnappyOutputStream`, 32 KiB chunks).
+   */
+  format?: 'raw' | 'xerial';
+}
+
+/** The formats `snappy.compress` writes. */
+const FORMATS = ['raw', 'xerial'] as const;
+
+function compress(input: Uint8Array, options?: SnappyCompressOptions): Buffer {
+  const format = oneOfArg('format', options?.format, FORMATS, 'raw');
+  const n = input.length;
+  if (format === 'raw' && n === 0) return Buffer.from([0]); // varint32(0), no elements
+  return engine.run((k) => {
+    // The kernel writes xerial framing; a raw block is its single chunk covering the whole input,
+    // found after the 16-byte header and the chunk's 4-byte length.
+    const block = format === 'raw' ? n : XERIAL_BLOCK;
+    const chunks = Math.ceil(n / block);
+    const bound = XERIAL_HEADER + chunks * (4 + (k.exports.snappy_max_block(block) >>> 0));
+    k.write(input, k.base, SLACK);
+    const outPtr = align16(k.base + n + SLACK);
+    k.ensure(outPtr + bound + SLACK, 'compression');
+    const written = k.exports.snappy_compress_xerial(k.base, n, outPtr, block) >>> 0; // u32 result
+    const skip = format === 'raw' ? XERIAL_HEADER + 4 : 0;
+    return Buffer.from(k.view(outPtr + skip, written - skip, SLACK));
+  }, 'ERR_UNSUPPORTED');
 }
 
 /**
@@ -118,34 +109,26 @@ function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Le
  *   continues after its declared length is reached), `ERR_OUTPUT_LIMIT` (the declared size passes
  *   `maxOutputBytes`; checked from the headers before any output memory is allocated),
  *   `ERR_OUTPUT_TOO_SMALL`.
- * - `compress` writes xerial framing with 32 KiB chunks, byte-compatible with snappy-java's
- *   `SnappyOutputStream` defaults (version 1, compat 1), readable by every Kafka client. Snappy
- *   has no levels: `level` is ignored.
+ * - `compress` writes one raw Snappy block by default, as librdkafka does; every Kafka client
+ *   reads it (the Java client through snappy-java's fallback for input without the xerial magic).
+ *   With `{ format: 'xerial' }` it writes the Java client's framing instead: 32 KiB chunks,
+ *   byte-compatible with snappy-java's `SnappyOutputStream` defaults (version 1, compat 1).
+ *   Snappy has no levels: `level` is ignored.
  * - `decompressedSize` is exact: the raw block's varint, or the sum of the chunks' varints.
  *
- * The WebAssembly staging memory grows to the largest input + output seen and is kept for reuse
- * (WebAssembly memory cannot shrink), so one 256 MiB batch leaves ~256 MiB + input reserved.
+ * The WebAssembly staging memory follows the grown-memory policy of kernel.ts.
  */
-export const snappy: Codec = {
+export const snappy: Codec & { compress(input: Uint8Array, options?: SnappyCompressOptions): Buffer } = {
   name: 'snappy',
   kafkaType: 2,
   decompress,
 
-  compress(input: Uint8Array, _options?: CompressOptions): Buffer {
-    const k = getKernel();
-    const n = input.length;
-    const chunks = Math.ceil(n / XERIAL_BLOCK);
-    const bound = XERIAL_HEADER + chunks * (4 + k.exports.snappy_max_block(XERIAL_BLOCK));
-    const outPtr = align16(k.base + n + SLACK);
-    ensure(k, outPtr + bound + SLACK);
-    k.heap.u8().set(input, k.base);
-    const written = k.exports.snappy_compress_xerial(k.base, n, outPtr, XERIAL_BLOCK) >>> 0; // u32 result
-    return Buffer.from(k.heap.u8().subarray(outPtr, outPtr + written));
-  },
+  compress,
 
   decompressedSize(input: Uint8Array): SizeHint {
-    const k = getKernel();
-    stageInput(k, input);
-    return { bytes: stagedSize(k, input.length), exact: true };
+    return engine.run((k) => {
+      k.write(input, k.base, SLACK);
+      return { bytes: stagedSize(k, input.length), exact: true };
+    });
   },
 };

@@ -1,6 +1,6 @@
 import type { Lease } from '../arena';
 import { ArgumentError, CodecError, ErrorCode } from '../errors';
-import { BokuwebZstd, isZstdError, loadBokuwebZstd } from '../wasm/bokuweb-zstd';
+import { isZstdError, ZstdInstance, zstdEngine } from './zstd-engine';
 import { deliver, outputLimit } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 import { scanZstd, WASM32_WINDOWLOG_MAX } from './zstd-frame';
@@ -24,12 +24,6 @@ export const ZSTD_MIN_LEVEL = -(1 << 17);
 export const ZSTD_MAX_LEVEL = 22;
 /** Default compression level (ZSTD_CLEVEL_DEFAULT). */
 export const ZSTD_DEFAULT_LEVEL = 3;
-/**
- * WebAssembly memory cannot shrink. When one call (a huge batch, or a high level on a big input)
- * has grown the heap past this, the instance is dropped after the call so the garbage collector can
- * free its memory; the next call instantiates a fresh one from the cached module (about a millisecond).
- */
-const RETAIN_HEAP_BYTES = 64 * 1024 * 1024;
 /**
  * Largest output staged in one call. A wasm32 heap is at most 2 GiB and also holds the input, the
  * DCtx and the runtime; only a caller who raised maxOutputBytes past this can reach it.
@@ -96,68 +90,55 @@ function decodeErrorCode(code: number, clamped: boolean): ErrorCode {
   }
 }
 
-/** One instance of the binary, with the contexts and staging memory kept between calls. */
-class Engine {
-  readonly z: BokuwebZstd;
-  #dctx = 0;
-  #cctx = 0;
-  #inPtr = 0;
-  #inCap = 0;
-  #outPtr = 0;
-  #outCap = 0;
+/** The DCtx of an instance, created on first use and kept. */
+function dctx(k: ZstdInstance): number {
+  const st = k.state;
+  if (st.dctx === 0) st.dctx = created(st.fn.createDCtx(), 'ZSTD_createDCtx');
+  return st.dctx;
+}
 
-  constructor() {
-    this.z = loadBokuwebZstd();
-  }
+/** The CCtx of an instance, created on first use and kept. */
+function cctx(k: ZstdInstance): number {
+  const st = k.state;
+  if (st.cctx === 0) st.cctx = created(st.fn.createCCtx(), 'ZSTD_createCCtx');
+  return st.cctx;
+}
 
-  get dctx(): number {
-    if (this.#dctx === 0) this.#dctx = this.#check(this.z.createDCtx(), 'ZSTD_createDCtx');
-    return this.#dctx;
-  }
+function created(p: number, what: string): number {
+  if (p === 0) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `${what} failed: out of WebAssembly memory`);
+  return p;
+}
 
-  get cctx(): number {
-    if (this.#cctx === 0) this.#cctx = this.#check(this.z.createCCtx(), 'ZSTD_createCCtx');
-    return this.#cctx;
+/** Input staging of at least `n` bytes, kept between calls. May grow memory. */
+function stageIn(k: ZstdInstance, n: number): number {
+  const st = k.state;
+  if (n > st.inCap || st.inPtr === 0) {
+    if (st.inPtr !== 0) st.fn.free(st.inPtr);
+    st.inPtr = 0;
+    st.inCap = roundUp(Math.max(n, 1));
+    st.inPtr = alloc(k, st.inCap);
   }
+  return st.inPtr;
+}
 
-  /** Input staging of at least `n` bytes. May grow memory: call heap.u8() afterwards. */
-  stageIn(n: number): number {
-    if (n > this.#inCap || this.#inPtr === 0) {
-      if (this.#inPtr !== 0) this.z.free(this.#inPtr);
-      this.#inPtr = 0;
-      this.#inCap = 0;
-      const cap = roundUp(Math.max(n, 1));
-      this.#inPtr = this.#alloc(cap);
-      this.#inCap = cap;
-    }
-    return this.#inPtr;
+/** Output staging of at least `n` bytes, kept between calls. May grow memory. */
+function stageOut(k: ZstdInstance, n: number): number {
+  const st = k.state;
+  if (n > st.outCap || st.outPtr === 0) {
+    if (st.outPtr !== 0) st.fn.free(st.outPtr);
+    st.outPtr = 0;
+    st.outCap = roundUp(Math.max(n, 1));
+    st.outPtr = alloc(k, st.outCap);
   }
+  return st.outPtr;
+}
 
-  /** Output staging of at least `n` bytes. May grow memory: call heap.u8() afterwards. */
-  stageOut(n: number): number {
-    if (n > this.#outCap || this.#outPtr === 0) {
-      if (this.#outPtr !== 0) this.z.free(this.#outPtr);
-      this.#outPtr = 0;
-      this.#outCap = 0;
-      const cap = roundUp(Math.max(n, 1));
-      this.#outPtr = this.#alloc(cap);
-      this.#outCap = cap;
-    }
-    return this.#outPtr;
+function alloc(k: ZstdInstance, n: number): number {
+  const p = n <= 0x7fffffff ? k.state.fn.malloc(n) >>> 0 : 0;
+  if (p === 0) {
+    throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `cannot allocate ${n} bytes of WebAssembly memory (a wasm32 heap holds at most 2 GiB)`);
   }
-
-  #alloc(n: number): number {
-    const p = n <= 0x7fffffff ? this.z.malloc(n) >>> 0 : 0;
-    if (p === 0) {
-      throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `cannot allocate ${n} bytes of WebAssembly memory (a wasm32 heap holds at most 2 GiB)`);
-    }
-    return p;
-  }
-
-  #check(p: number, what: string): number {
-    if (p === 0) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `${what} failed: out of WebAssembly memory`);
-    return p;
-  }
+  return p;
 }
 
 /**
@@ -169,23 +150,8 @@ function roundUp(n: number): number {
   return Math.max(n, Math.min(Math.ceil(want / 65536) * 65536, MAX_STAGING_BYTES));
 }
 
-let engine: Engine | undefined;
-
-function getEngine(): Engine {
-  return (engine ??= new Engine());
-}
-
-/** After a call: drop an instance whose memory grew past what we keep, or that trapped. */
-function settle(e: Engine): void {
-  if (e.z.heap.byteLength > RETAIN_HEAP_BYTES && engine === e) engine = undefined;
-}
-
-function trapped(e: Engine, err: unknown, what: string): never {
-  // A trap leaves libzstd and malloc in an unknown state: never reuse that instance.
-  if (engine === e) engine = undefined;
-  if (err instanceof CodecError) throw err;
-  throw new CodecError(CODEC, what === 'decompress' ? 'ERR_CORRUPT_INPUT' : 'ERR_UNSUPPORTED', `WebAssembly ${what} trapped: ${(err as Error)?.message ?? err}`, { cause: err });
-}
+/** The one engine: its instance, contexts and staging are kept between calls (see kernel.ts for when it is dropped). */
+const engine = zstdEngine();
 
 function decompress(input: Uint8Array, options: DecompressOptions & { arena: NonNullable<DecompressOptions['arena']> }): Lease;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
@@ -209,42 +175,31 @@ function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Le
     if (scan.minBytes > MAX_STAGING_BYTES) throw tooBigForWasm(scan.minBytes);
     capacity = MAX_STAGING_BYTES;
   }
-  const e = getEngine();
-  const z = e.z;
-  let n: number;
-  let dst: number;
-  try {
-    const dctx = e.dctx;
-    dst = e.stageOut(capacity);
-    const src = e.stageIn(input.length);
-    const u8 = z.heap.u8(); // after the mallocs, which may have grown memory
-    u8.set(input, src);
+  return engine.run((k) => {
+    const fn = k.state.fn;
+    const ctx = dctx(k);
+    const dst = stageOut(k, capacity);
+    const src = stageIn(k, input.length);
+    k.write(input, src); // after the mallocs, which may have grown memory
     if (scan.wideWindows !== undefined) {
       // Windows above 1 GiB: legal, and irrelevant one-shot (the output buffer is the window, and
       // it is below 2 GiB here), but a wasm32 libzstd refuses them. Patch our private copy.
+      const u8 = k.u8();
       for (const at of scan.wideWindows) u8[src + at] = WINDOW_DESCRIPTOR_LOG30;
     }
-    n = z.decompressUsingDict(dctx, dst, capacity, src, input.length, 0, 0);
-  } catch (err) {
-    trapped(e, err, 'decompress');
-  }
-  if (isZstdError(n)) {
-    settle(e);
-    const code = -n;
-    if (code === 70 && wasmCap) throw tooBigForWasm(capacity + 1);
-    const limitHit = code === 70 && clamped;
-    throw new CodecError(
-      CODEC,
-      decodeErrorCode(code, clamped),
-      limitHit ? `decompressed size exceeds the limit of ${limit} bytes (${zstdErrorName(n)})` : `cannot decompress: ${zstdErrorName(n)}`,
-    );
-  }
-  n >>>= 0;
-  try {
-    return deliver(CODEC, z.heap.u8().subarray(dst, dst + n), options);
-  } finally {
-    settle(e);
-  }
+    const n = fn.decompressUsingDict(ctx, dst, capacity, src, input.length, 0, 0);
+    if (isZstdError(n)) {
+      const code = -n;
+      if (code === 70 && wasmCap) throw tooBigForWasm(capacity + 1);
+      const limitHit = code === 70 && clamped;
+      throw new CodecError(
+        CODEC,
+        decodeErrorCode(code, clamped),
+        limitHit ? `decompressed size exceeds the limit of ${limit} bytes (${zstdErrorName(n)})` : `cannot decompress: ${zstdErrorName(n)}`,
+      );
+    }
+    return deliver(CODEC, k.view(dst, n >>> 0), options);
+  });
 }
 
 const EMPTY = new Uint8Array(0);
@@ -260,30 +215,20 @@ function compress(input: Uint8Array, options?: CompressOptions): Buffer {
     throw new ArgumentError(`zstd level must be an integer in ${ZSTD_MIN_LEVEL}..${ZSTD_MAX_LEVEL} (0 = default ${ZSTD_DEFAULT_LEVEL}), got ${level}`);
   }
   if (level === 0) level = ZSTD_DEFAULT_LEVEL;
-  const e = getEngine();
-  const z = e.z;
-  let n: number;
-  let dst: number;
-  try {
-    const cctx = e.cctx;
-    const bound = z.compressBound(input.length) >>> 0;
+  return engine.run((k) => {
+    const fn = k.state.fn;
+    const ctx = cctx(k);
+    const bound = fn.compressBound(input.length) >>> 0;
     if (isZstdError(bound)) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `input of ${input.length} bytes is too large to compress in a wasm32 heap`);
-    dst = e.stageOut(bound);
-    const src = e.stageIn(input.length);
-    z.heap.u8().set(input, src);
-    n = z.compressUsingDict(cctx, dst, bound, src, input.length, 0, 0, level);
-  } catch (err) {
-    trapped(e, err, 'compress');
-  }
-  try {
+    const dst = stageOut(k, bound);
+    const src = stageIn(k, input.length);
+    k.write(input, src);
+    const n = fn.compressUsingDict(ctx, dst, bound, src, input.length, 0, 0, level);
+    // The CCtx's tables, allocated inside libzstd, are in use too: count the whole memory.
+    k.touch(k.byteLength);
     if (isZstdError(n)) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `cannot compress: ${zstdErrorName(n)}`);
-    n >>>= 0;
-    const result = Buffer.allocUnsafe(n);
-    result.set(z.heap.u8().subarray(dst, dst + n));
-    return result;
-  } finally {
-    settle(e);
-  }
+    return Buffer.from(k.view(dst, n >>> 0));
+  }, 'ERR_UNSUPPORTED');
 }
 
 function decompressedSize(input: Uint8Array): SizeHint {
@@ -314,5 +259,5 @@ export const zstd: Codec = {
 
 /** @internal For tests: the live instance's heap size, or 0 when none is loaded. */
 export function _zstdHeapBytes(): number {
-  return engine?.z.heap.byteLength ?? 0;
+  return engine.live?.byteLength ?? 0;
 }

@@ -1,18 +1,17 @@
+import { Engine } from '../codecs/kernel';
 import { ArgumentError } from '../errors';
-import { instantiateWasm, WasmHeap } from '../wasm/loader';
 
 /**
  * CRC-32C (Castagnoli), the checksum of Kafka RecordBatch v2.
  *
  * Two paths, chosen by input size:
  * - inputs below {@link WASM_THRESHOLD} bytes: a TypeScript slicing-by-8 loop (no copy, no
- *   WASM call overhead; ~0.9 GB/s, and it wins below ~128 bytes where the copy and call dominate);
- * - larger inputs: wasm/crc32c.wasm (our C), fed through a fixed 64 KiB window above
- *   `__heap_base` so the copy stays in cache and the WASM memory never grows. From 512 bytes it
- *   runs 16 independent CRC streams in SIMD128 lanes and combines them (see wasm/src/crc32c.c);
- *   shorter remainders use scalar slicing-by-16.
- * Measured end to end on Node 20 (best of 63 runs, 2-core AMD EPYC under load): ~2.6 GB/s at
- * 1 KiB and ~3.4 GB/s at 64 KiB and 1 MiB, against ~1.5 GB/s for @platformatic/wasm-utils.
+ *   WASM call overhead, which dominate for short inputs);
+ * - larger inputs: wasm/crc32c.wasm (our C, run through the kernel layer of codecs/kernel.ts),
+ *   fed through a fixed 64 KiB window above `__heap_base` so the copy stays in cache and the
+ *   WASM memory never grows. From 512 bytes it runs 16 independent CRC streams in SIMD128 lanes
+ *   and combines them (see wasm/src/crc32c.c); shorter remainders use scalar slicing-by-16.
+ * bench/crc32c.ts measures both paths against peers.
  */
 
 const POLY = 0x82f63b78;
@@ -39,21 +38,17 @@ const WINDOW = 64 * 1024;
 interface CrcExports {
   crc32c_init(): void;
   crc32c_update(crc: number, ptr: number, len: number): number;
-  __heap_base: WebAssembly.Global;
-  memory: WebAssembly.Memory;
 }
 
-let wasm: { exports: CrcExports; heap: WasmHeap; base: number } | undefined;
-
-function loadWasm(): NonNullable<typeof wasm> {
-  const exports = instantiateWasm('crc32c.wasm').exports as unknown as CrcExports;
-  exports.crc32c_init();
-  const heap = new WasmHeap(exports.memory);
-  const base = (exports.__heap_base.value as number + 15) & ~15;
-  heap.ensure(base + WINDOW);
-  wasm = { exports, heap, base };
-  return wasm;
-}
+const engine = new Engine<CrcExports>({
+  codec: 'crc32c',
+  module: 'crc32c.wasm',
+  init(k) {
+    k.exports.crc32c_init();
+    k.ensure(k.base + WINDOW, 'the CRC-32C window');
+    k.touch(k.base + WINDOW);
+  },
+});
 
 /** TypeScript slicing-by-8 over `data[start, end)`, continuing from a finished CRC value. */
 function crcTs(crc: number, data: Uint8Array, start: number, end: number): number {
@@ -79,23 +74,24 @@ function crcTs(crc: number, data: Uint8Array, start: number, end: number): numbe
 }
 
 function crcWasm(crc: number, data: Uint8Array, start: number, end: number): number {
-  const w = wasm ?? loadWasm();
-  const mem = w.heap.u8();
-  const update = w.exports.crc32c_update;
-  const base = w.base;
-  let c = crc;
-  if (start === 0 && end === data.length && end <= WINDOW) {
-    // Whole small array: skip the subarray allocation.
-    mem.set(data, base);
-    return update(c, base, end) >>> 0;
-  }
-  for (let i = start; i < end; i += WINDOW) {
-    const n = Math.min(WINDOW, end - i);
-    // A plain Uint8Array view: cheaper than subarray(), which goes through Buffer's species.
-    mem.set(new Uint8Array(data.buffer, data.byteOffset + i, n), base);
-    c = update(c, base, n);
-  }
-  return c >>> 0;
+  return engine.run((k) => {
+    const mem = k.u8();
+    const update = k.exports.crc32c_update;
+    const base = k.base;
+    let c = crc;
+    if (start === 0 && end === data.length && end <= WINDOW) {
+      // Whole small array: skip the subarray allocation.
+      mem.set(data, base);
+      return update(c, base, end) >>> 0;
+    }
+    for (let i = start; i < end; i += WINDOW) {
+      const n = Math.min(WINDOW, end - i);
+      // A plain Uint8Array view: cheaper than subarray(), which goes through Buffer's species.
+      mem.set(new Uint8Array(data.buffer, data.byteOffset + i, n), base);
+      c = update(c, base, n);
+    }
+    return c >>> 0;
+  });
 }
 
 /**

@@ -162,28 +162,46 @@ test('round trip on JSON events across chunk and fragment boundaries', () => {
   }
 });
 
-test('compress writes the Java client framing: magic, version 1, compat 1, 32 KiB chunks', () => {
+test('compress writes one raw Snappy block by default, as librdkafka does', () => {
+  for (const size of [0, 1, 100, 32769, 100_000]) {
+    const data = events(size, size);
+    const packed = snappy.compress(data);
+    assert.ok(!packed.subarray(0, 8).equals(MAGIC), `no xerial magic at size ${size}`);
+    // A raw block is its varint length and elements: the napi package (raw only) reads it whole.
+    assert.ok(napi.uncompressSync(packed).equals(data), `napi reads size ${size}`);
+    assert.ok(Buffer.from(snappyjs.uncompress(packed)).equals(data), `snappyjs reads size ${size}`);
+    assert.ok(packed.equals(snappy.compress(data, { format: 'raw' })));
+    assert.ok(snappy.decompress(packed).equals(data));
+  }
+  assert.ok(snappy.compress(new Uint8Array(0)).equals(Buffer.from([0])));
+});
+
+test("compress with { format: 'xerial' } writes the Java client framing: magic, version 1, compat 1, 32 KiB chunks", () => {
   const data = events(100_000);
-  const packed = snappy.compress(data);
+  const packed = snappy.compress(data, { format: 'xerial' });
   assert.ok(packed.subarray(0, 16).equals(HEADER));
   const chunks = chunksOf(packed);
   assert.equal(chunks.length, 4);
   assert.deepEqual(chunks.map((c) => snappy.decompressedSize(c).bytes), [32768, 32768, 32768, 100_000 - 3 * 32768]);
+  assert.ok(snappy.decompress(packed).equals(data));
   // Empty input: snappy-java writes the header alone.
-  assert.ok(snappy.compress(new Uint8Array(0)).equals(HEADER));
+  assert.ok(snappy.compress(new Uint8Array(0), { format: 'xerial' }).equals(HEADER));
   assert.equal(snappy.decompress(HEADER).length, 0);
 });
 
-test('our output decodes with snappyjs, kafkajs-snappy and the snappy napi package', async () => {
+test('our output, raw and xerial, decodes with kafkajs-snappy, the snappy napi package and snappyjs', async () => {
   const rand = mulberry32(7);
   for (const size of [1, 100, 4096, 40_000, 300_000]) {
     const data = rand() < 0.5 ? events(size, size) : Buffer.from(fc.sample(compressible, { numRuns: 1, seed: size })[0]);
-    const packed = snappy.compress(data);
-    assert.ok((await kafkajsSnappy.decompress(packed)).equals(data), `kafkajs-snappy ${size}`);
-    const viaNapi = Buffer.concat(chunksOf(packed).map((c) => napi.uncompressSync(c)));
-    assert.ok(viaNapi.equals(data), `napi ${size}`);
-    const viaSnappyjs = Buffer.concat(chunksOf(packed).map((c) => Buffer.from(snappyjs.uncompress(c))));
-    assert.ok(viaSnappyjs.equals(data), `snappyjs ${size}`);
+    const raw = snappy.compress(data);
+    assert.ok((await kafkajsSnappy.decompress(raw)).equals(data), `kafkajs-snappy reads our default, size ${size}`);
+    assert.ok(napi.uncompressSync(raw).equals(data), `napi, raw ${size}`);
+    const framed = snappy.compress(data, { format: 'xerial' });
+    assert.ok((await kafkajsSnappy.decompress(framed)).equals(data), `kafkajs-snappy, xerial ${size}`);
+    const viaNapi = Buffer.concat(chunksOf(framed).map((c) => napi.uncompressSync(c)));
+    assert.ok(viaNapi.equals(data), `napi, xerial ${size}`);
+    const viaSnappyjs = Buffer.concat(chunksOf(framed).map((c) => Buffer.from(snappyjs.uncompress(c))));
+    assert.ok(viaSnappyjs.equals(data), `snappyjs, xerial ${size}`);
   }
 });
 
@@ -239,7 +257,7 @@ test('xerial framing: version/compat are not checked, concatenated streams are r
   const odd = Buffer.concat([MAGIC, Buffer.from([0, 0, 0, 7, 0, 0, 0, 3])]);
   assert.ok(snappy.decompress(xerial([napi.compressSync(a)], odd)).equals(a));
   // Two streams back to back, as snappy-java's SnappyInputStream accepts.
-  const both = Buffer.concat([snappy.compress(a), snappy.compress(b)]);
+  const both = Buffer.concat([snappy.compress(a, { format: 'xerial' }), snappy.compress(b, { format: 'xerial' })]);
   assert.deepEqual(snappy.decompressedSize(both), { bytes: a.length + b.length, exact: true });
   assert.ok(snappy.decompress(both).equals(Buffer.concat([a, b])));
   // A stream with no chunks (what snappy-java writes for an empty record set).
@@ -320,7 +338,7 @@ test('mutation fuzz: every call returns or throws a KafkaArenaError, and agrees 
   const seeds: Buffer[] = [];
   for (let i = 0; i < 12; i++) {
     const data = i % 3 === 0 ? events(200 + Math.floor(r() * 6000), i) : Buffer.from(fc.sample(compressible, { numRuns: 1, seed: i })[0]);
-    seeds.push(i % 2 === 0 ? snappy.compress(data) : napi.compressSync(data));
+    seeds.push(i % 2 === 0 ? snappy.compress(data, { format: i % 4 === 0 ? 'xerial' : 'raw' }) : napi.compressSync(data));
   }
   const counts: Record<string, number> = {};
   for (let iter = 0; iter < 6000; iter++) {

@@ -10,7 +10,7 @@ import { Arena, Lease } from '../../src/arena';
 import { CodecError, KafkaArenaError } from '../../src/errors';
 import { zstd, _zstdHeapBytes } from '../../src/codecs/zstd';
 import { scanZstd } from '../../src/codecs/zstd-frame';
-import { isZstdError, loadBokuwebZstd } from '../../src/wasm/bokuweb-zstd';
+import { isZstdError, loadBokuwebZstd } from '../../src/codecs/zstd-engine';
 import { prng } from '../support/random';
 
 // zstd-napi and @bokuweb/zstd-wasm are dev dependencies without bundled types we rely on.

@@ -1,22 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CodecError } from '../errors';
-import { WasmHeap } from './loader';
+import { Engine, growMemory, Instance } from './kernel';
 
 /**
- * Loader for the zstd WebAssembly binary shipped by `@bokuweb/zstd-wasm`
- * (dist/common/zstd.wasm: libzstd compiled by emscripten for wasm32).
+ * The zstd engine: the WebAssembly binary shipped by `@bokuweb/zstd-wasm` (dist/common/zstd.wasm,
+ * libzstd compiled by emscripten for wasm32), run through the kernel layer (kernel.ts).
  *
  * We use only its binary, never its JS glue: the glue's `decompress` mallocs and frees on every
  * call, creates a fresh DCtx inside `ZSTD_decompress` every call, and guesses a 1 MiB output when a
- * frame has no content size. This loader supplies the five imports the binary needs and exposes the
- * raw C functions; `src/codecs/zstd.ts` manages memory around them.
+ * frame has no content size. This file supplies the five imports the binary needs and exposes the
+ * raw C functions; zstd.ts manages memory around them.
  *
  * Emscripten minifies export and import names. The mapping below was read from the package's
  * dist/common/zstd.js (v0.0.27). Because it is positional and could silently change with a new
- * release, `loadBokuwebZstd()` checks every export's kind and arity and runs a behavioural self-test
- * (error-code ABI, compressBound, a fixed frame produced by the zstd CLI, a round trip) before the
- * instance is used, and throws `ERR_UNSUPPORTED` naming the mismatch otherwise.
+ * release, every instance is checked (export kinds and arities, once per process) and runs a
+ * behavioural self-test (error-code ABI, compressBound, a fixed frame produced by the zstd CLI, a
+ * round trip) before it is used; a mismatch is `ERR_UNSUPPORTED` naming it.
  */
 
 /** Export name -> [C function, parameter count]. `f` is the memory, `u` the function table. */
@@ -41,10 +41,10 @@ const EXPORTS = {
 const HEAP_MAX = 2 ** 31;
 
 type Fn = (...args: number[]) => number;
+type Exports = Record<string, unknown>;
 
 /** The raw libzstd functions of one instance. Pointers and size_t values are wasm32 i32s. */
-export interface BokuwebZstd {
-  readonly heap: WasmHeap;
+export interface Libzstd {
   readonly malloc: (n: number) => number;
   readonly free: (ptr: number) => void;
   readonly compressBound: (n: number) => number;
@@ -63,8 +63,19 @@ export interface BokuwebZstd {
   readonly isError: (code: number) => number;
 }
 
-/** Compiled modules by path: compiled once per process, instantiated as often as needed. */
-const compiled = new Map<string, WebAssembly.Module>();
+/** What an instance keeps between calls: its functions, its contexts and its staging buffers (0 until made). */
+export interface ZstdState {
+  readonly fn: Libzstd;
+  dctx: number;
+  cctx: number;
+  inPtr: number;
+  inCap: number;
+  outPtr: number;
+  outCap: number;
+}
+
+export type ZstdInstance = Instance<Exports, ZstdState>;
+
 let wasmPath: string | undefined;
 
 /** Absolute path of the binary inside node_modules (never copied into this package). */
@@ -92,77 +103,48 @@ export function isZstdError(r: number): boolean {
   return (r >>> 0) > 0xffffff88;
 }
 
-/**
- * Instantiates a fresh copy of the binary (the compiled module is cached) and self-tests it. Each
- * instance has its own memory; dropping every reference to it frees that memory. `path` defaults to
- * the installed package's binary.
- */
-export function loadBokuwebZstd(path: string = bokuwebZstdPath()): BokuwebZstd {
-  let module = compiled.get(path);
-  if (module === undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (cause) {
-      throw new CodecError('zstd', 'ERR_UNSUPPORTED', `cannot read the zstd WebAssembly binary at ${path}`, { cause });
-    }
-    try {
-      module = new WebAssembly.Module(bytes);
-    } catch (cause) {
-      throw unsupported(path, 'it does not compile', cause);
-    }
-    checkShape(module, path);
-    compiled.set(path, module);
+function compile(path: string): WebAssembly.Module {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (cause) {
+    throw new CodecError('zstd', 'ERR_UNSUPPORTED', `cannot read the zstd WebAssembly binary at ${path}`, { cause });
   }
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch (cause) {
+    throw unsupported(path, 'it does not compile', cause);
+  }
+  checkShape(module, path);
+  return module;
+}
 
-  let memory: WebAssembly.Memory | undefined;
+/** Emscripten's imports, by minified name (from zstd.js `wasmImports`). */
+function imports(memory: () => WebAssembly.Memory): WebAssembly.Imports {
   const trap = (what: string) => {
     throw new WebAssembly.RuntimeError(`zstd wasm: ${what}`);
   };
-  // Emscripten's imports, by minified name (from zstd.js `wasmImports`).
-  const imports = {
+  return {
     a: {
       a: (code: number) => trap(`proc_exit(${code})`), // _proc_exit
       b: () => {}, // _emscripten_runtime_keepalive_clear
       c: () => trap('abort()'), // __abort_js
       d: () => 0, // __setitimer_js: timers are never armed by libzstd
-      // _emscripten_resize_heap(requestedSize): malloc asks for more memory. Grow geometrically
-      // (like emscripten's +20%, but doubling while small) and fall back to the exact request.
-      e: (requested: number) => {
-        const mem = memory!;
-        const want = requested >>> 0;
-        const have = mem.buffer.byteLength;
-        if (want > HEAP_MAX) return 0;
-        if (want <= have) return 1;
-        const target = Math.min(HEAP_MAX, Math.max(want, have + Math.min(have, 64 * 1024 * 1024)));
-        for (const size of [target, want]) {
-          try {
-            mem.grow(Math.ceil((size - have) / 65536));
-            return 1;
-          } catch {
-            // try the smaller size
-          }
-        }
-        return 0;
-      },
+      // _emscripten_resize_heap(requestedSize): malloc asks for more memory; 1 = granted.
+      e: (requested: number) => (growMemory(memory(), requested >>> 0, HEAP_MAX) ? 1 : 0),
     },
   };
-  let instance: WebAssembly.Instance;
-  try {
-    instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
-  } catch (cause) {
-    throw unsupported(path, 'it does not link with the expected imports a.a..a.e', cause);
-  }
-  const ex = instance.exports;
-  memory = ex.f as WebAssembly.Memory;
-  const fn = (name: keyof typeof EXPORTS) => ex[name] as Fn;
+}
+
+function init(k: ZstdInstance, path: string): ZstdState {
+  const fn = (name: keyof typeof EXPORTS) => k.exports[name] as Fn;
   try {
     fn('g')(); // static constructors
   } catch (cause) {
     throw unsupported(path, 'its constructors trapped', cause);
   }
-  const z: BokuwebZstd = {
-    heap: new WasmHeap(memory),
+  const z: Libzstd = {
     isError: fn('h'),
     compressBound: fn('i'),
     createCCtx: fn('j'),
@@ -174,8 +156,28 @@ export function loadBokuwebZstd(path: string = bokuwebZstdPath()): BokuwebZstd {
     malloc: fn('s'),
     free: fn('t') as (ptr: number) => void,
   };
-  selfTest(z, path);
-  return z;
+  selfTest(z, k, path);
+  return { fn: z, dctx: 0, cctx: 0, inPtr: 0, inCap: 0, outPtr: 0, outCap: 0 };
+}
+
+/** An engine over the binary at `path` (default: the installed package's). */
+export function zstdEngine(path: string = bokuwebZstdPath()): Engine<Exports, ZstdState> {
+  return new Engine<Exports, ZstdState>({
+    codec: 'zstd',
+    module: () => compile(path),
+    imports,
+    memoryExport: 'f',
+    init: (k) => init(k, path),
+  });
+}
+
+/**
+ * For tests and benchmarks: a fresh, self-tested instance of the binary outside the codec's
+ * engine, its libzstd functions with `heap` (the instance, for `heap.u8()`).
+ */
+export function loadBokuwebZstd(path?: string): Libzstd & { heap: ZstdInstance } {
+  const k = zstdEngine(path).run((i) => i, 'ERR_UNSUPPORTED');
+  return { ...k.state.fn, heap: k };
 }
 
 /** Export kinds and arities, checked once per process. */
@@ -198,7 +200,7 @@ const CLI_FRAME = Buffer.from('KLUv/QRoHQEA6GthZmthLWFyZW5hIHpzdGQgc2VsZi10ZXN0L
 const CLI_TEXT = 'kafka-arena zstd self-test, kafka-arena zstd self-test.';
 
 /** Behavioural checks: if the positional mapping were wrong, one of these fails loudly. */
-function selfTest(z: BokuwebZstd, path: string): void {
+function selfTest(z: Libzstd, heap: ZstdInstance, path: string): void {
   const fail = (what: string) => {
     throw unsupported(path, `self-test failed: ${what}`);
   };
@@ -221,21 +223,21 @@ function selfTest(z: BokuwebZstd, path: string): void {
     if (dctx === 0 || cctx === 0 || src === 0 || dst === 0 || src === dst) fail('allocation');
     try {
       // 1. A frame from the reference CLI decodes to the expected text.
-      z.heap.u8().set(CLI_FRAME, src);
+      heap.u8().set(CLI_FRAME, src);
       let n = z.decompressUsingDict(dctx, dst, 256, src, CLI_FRAME.length, 0, 0);
-      if (n !== text.length || !text.equals(z.heap.u8().subarray(dst, dst + n))) fail('decoding a CLI frame');
+      if (n !== text.length || !text.equals(heap.u8().subarray(dst, dst + n))) fail('decoding a CLI frame');
       // 2. A short destination is reported as dstSize_tooSmall (70).
       n = z.decompressUsingDict(dctx, dst, 10, src, CLI_FRAME.length, 0, 0);
       if (n !== -70) fail(`short destination gave ${n}, expected -70`);
       // 3. Our level-3 output round-trips and is a zstd frame with the content size.
-      z.heap.u8().set(text, src);
+      heap.u8().set(text, src);
       const c = z.compressUsingDict(cctx, dst, 256, src, text.length, 0, 0, 3);
       if (isZstdError(c) || c < 6) fail(`compress returned ${c}`);
-      const u8 = z.heap.u8();
+      const u8 = heap.u8();
       if (u8[dst] !== 0x28 || u8[dst + 1] !== 0xb5 || u8[dst + 2] !== 0x2f || u8[dst + 3] !== 0xfd) fail('compressed output has no zstd magic');
       u8.copyWithin(src, dst, dst + c);
       n = z.decompressUsingDict(dctx, dst, 256, src, c, 0, 0);
-      if (n !== text.length || !text.equals(z.heap.u8().subarray(dst, dst + n))) fail('round trip');
+      if (n !== text.length || !text.equals(heap.u8().subarray(dst, dst + n))) fail('round trip');
     } finally {
       z.free(src);
       z.free(dst);
