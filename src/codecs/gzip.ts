@@ -6,15 +6,18 @@ import { checkLimit, deliver, outputLimit } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 
 /*
- * Wire grammar (RFC 1952), decoded by node:zlib:
+ * Wire grammar (RFC 1952):
  *   input  := member+
  *   member := 1F 8B 08 flags mtime(4) xfl os [extra] [name] [comment] [hcrc] deflate crc32(LE) isize(LE)
- * isize is the member's uncompressed length mod 2^32. Node's gunzip decodes concatenated members
- * and stops silently at zero bytes after a member; we report any undecoded bytes as trailing data.
+ * isize is the member's uncompressed length mod 2^32. We walk the members ourselves (header in JS,
+ * the deflate data by node:zlib's raw inflate, which reports where it ended, then the trailer), so
+ * every byte is decoded once and any byte after the last member is reported as trailing data.
  */
 
 /** A member's fixed header (10 bytes) and trailer (8 bytes). */
 const FRAMING = 18;
+const HEADER = 10;
+const TRAILER = 8;
 /** Smallest possible member: the framing around a 2-byte empty deflate stream. */
 const MIN_MEMBER = FRAMING + 2;
 /** Deflate's maximum expansion: a 258-byte match coded in 2 bits. */
@@ -26,6 +29,12 @@ const MIN_CHUNK = 64;
 const MAX_CHUNK = 1024 * 1024 * 1024;
 /** Kafka's default gzip level (-1, zlib's default) is level 6. */
 const DEFAULT_LEVEL = 6;
+/** Header flags (RFC 1952 2.3.1); the top three bits are reserved. */
+const FHCRC = 2;
+const FEXTRA = 4;
+const FNAME = 8;
+const FCOMMENT = 16;
+const FRESERVED = 0xe0;
 
 /**
  * The output chunk size for zlib. The last member's ISIZE usually is the exact output size; then
@@ -37,82 +46,106 @@ function chunkSize(input: Uint8Array, limit: number): number {
   const n = input.length;
   const cap = Math.max(MIN_CHUNK, Math.min(limit + 1, n * MAX_RATIO + 1, MAX_CHUNK));
   const floor = Math.min(DEFAULT_CHUNK, Math.max(MIN_CHUNK, 8 * n));
-  const isize = n >= MIN_MEMBER ? (input[n - 4] | (input[n - 3] << 8) | (input[n - 2] << 16) | (input[n - 1] << 24)) >>> 0 : 0;
+  const isize = n >= MIN_MEMBER ? readU32(input, n - 4) : 0;
   return Math.min(cap, Math.max(floor, isize + 1));
 }
 
-/** zlib's messages for a failed CRC-32 or ISIZE check of a member's trailer. */
-const CHECK_MESSAGES = new Set(['incorrect data check', 'incorrect length check']);
+function readU32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
 
-function zlibError(err: unknown, input: Uint8Array, limit: number): CodecError {
-  const e = err as { code?: string; message?: string };
-  let code: ErrorCode = 'ERR_CORRUPT_INPUT';
-  let message = `invalid gzip data (${e.message ?? String(err)})`;
-  if (e.code === 'ERR_BUFFER_TOO_LARGE') {
-    code = 'ERR_OUTPUT_LIMIT';
-    message = `decompressed size exceeds the limit of ${limit} bytes`;
-  } else if (e.code === 'Z_BUF_ERROR') {
-    code = 'ERR_TRUNCATED_INPUT';
-    message = 'input ends inside a gzip member';
-  } else if (e.code === 'Z_DATA_ERROR' && CHECK_MESSAGES.has(e.message ?? '')) {
-    code = 'ERR_CHECKSUM_MISMATCH';
-    message = `member trailer does not match the data (${e.message})`;
-  } else if (e.code === 'Z_DATA_ERROR' && e.message === 'incorrect header check' && input[0] === 0x1f && input[1] === 0x8b) {
-    // The first member's magic was right, so zlib rejected the header of a following "member":
-    // it finished at least one whole member (trailer checked) and found non-gzip bytes after it.
-    code = 'ERR_TRAILING_DATA';
-    message = 'non-gzip bytes follow the last member';
+function fail(code: ErrorCode, message: string, cause?: unknown): CodecError {
+  return new CodecError('gzip', code, message, cause === undefined ? undefined : { cause });
+}
+
+/** Offset of the deflate data of the member whose header starts at `pos`. */
+function skipHeader(input: Uint8Array, pos: number): number {
+  const n = input.length;
+  const cut = () => fail('ERR_TRUNCATED_INPUT', 'input ends inside a gzip member header');
+  if (pos < n && input[pos] !== 0x1f) throw fail('ERR_CORRUPT_INPUT', 'input does not start with the gzip magic 1F 8B');
+  if (pos + 1 < n && input[pos + 1] !== 0x8b) throw fail('ERR_CORRUPT_INPUT', 'input does not start with the gzip magic 1F 8B');
+  if (pos + HEADER > n) throw cut();
+  if (input[pos + 2] !== 8) throw fail('ERR_CORRUPT_INPUT', `unknown compression method ${input[pos + 2]} (8 is deflate)`);
+  const flags = input[pos + 3];
+  if (flags & FRESERVED) throw fail('ERR_CORRUPT_INPUT', 'reserved header flags are set');
+  let p = pos + HEADER;
+  if (flags & FEXTRA) {
+    if (p + 2 > n) throw cut();
+    p += 2 + (input[p] | (input[p + 1] << 8));
   }
-  return new CodecError('gzip', code, message, { cause: err });
+  for (const field of [FNAME, FCOMMENT]) {
+    if (flags & field) {
+      const zero = input.indexOf(0, p);
+      if (zero < 0) throw cut();
+      p = zero + 1;
+    }
+  }
+  if (flags & FHCRC) {
+    if (p + 2 > n) throw cut();
+    if ((zlib.crc32(input.subarray(pos, p)) & 0xffff) !== (input[p] | (input[p + 1] << 8))) {
+      throw fail('ERR_CHECKSUM_MISMATCH', 'member header CRC does not match the header');
+    }
+    p += 2;
+  }
+  if (p > n) throw cut();
+  return p;
+}
+
+function zlibError(err: unknown, limit: number): CodecError {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'ERR_BUFFER_TOO_LARGE') return fail('ERR_OUTPUT_LIMIT', `decompressed size exceeds the limit of ${limit} bytes`, err);
+  if (e.code === 'Z_BUF_ERROR') return fail('ERR_TRUNCATED_INPUT', 'input ends inside a gzip member', err);
+  return fail('ERR_CORRUPT_INPUT', `invalid deflate data (${e.message ?? String(err)})`, err);
 }
 
 interface Inflated {
   buffer: Buffer;
-  engine: zlib.Gunzip;
+  engine: zlib.InflateRaw;
 }
 
-function gunzip(input: Uint8Array, limit: number): Inflated {
-  return zlib.gunzipSync(input, {
-    // zlib counts output as it goes and throws once it passes this: memory stays near the limit.
-    maxOutputLength: Math.max(1, Math.min(limit, bufferConstants.MAX_LENGTH)),
-    chunkSize: chunkSize(input, limit),
-    info: true,
-  }) as unknown as Inflated;
-}
-
-/**
- * zlib needs two bytes to reject a member header, so one stray byte after the last member reads
- * as a truncated member. On that error path only, check whether everything before the last byte
- * is complete gzip: then the byte is trailing data (unless it is 1F, a member's first byte).
- */
-function strayLastByte(input: Uint8Array, limit: number, err: unknown): boolean {
+/** Every member of `input`, each header, deflate stream and trailer read once; the trailers are checked. */
+function inflateMembers(input: Uint8Array, limit: number): Buffer {
   const n = input.length;
-  if ((err as { code?: string }).code !== 'Z_BUF_ERROR' || n < MIN_MEMBER + 1 || input[n - 1] === 0x1f) return false;
-  try {
-    return gunzip(input.subarray(0, n - 1), limit).engine.bytesWritten === n - 1;
-  } catch {
-    return false;
-  }
+  const chunk = chunkSize(input, limit);
+  const parts: Buffer[] = [];
+  let total = 0;
+  let pos = 0;
+  do {
+    const start = skipHeader(input, pos);
+    let inflated: Inflated;
+    try {
+      inflated = zlib.inflateRawSync(input.subarray(start), {
+        // zlib counts output as it goes and throws once it passes this: memory stays near the limit.
+        maxOutputLength: Math.max(1, Math.min(limit - total, bufferConstants.MAX_LENGTH)),
+        chunkSize: chunk,
+        info: true,
+      }) as unknown as Inflated;
+    } catch (err) {
+      throw zlibError(err, limit);
+    }
+    const out = inflated.buffer;
+    const end = start + inflated.engine.bytesWritten;
+    if (end + TRAILER > n) throw fail('ERR_TRUNCATED_INPUT', 'input ends inside a gzip member trailer');
+    if (readU32(input, end) !== zlib.crc32(out) || readU32(input, end + 4) !== out.length >>> 0) {
+      throw fail('ERR_CHECKSUM_MISMATCH', 'member trailer (CRC-32 or ISIZE) does not match the data');
+    }
+    parts.push(out);
+    total += out.length;
+    pos = end + TRAILER;
+    // What follows must be another member (a lone 1F is one cut short); anything else is trailing.
+    if (pos < n && (input[pos] !== 0x1f || (pos + 1 < n && input[pos + 1] !== 0x8b))) {
+      throw fail('ERR_TRAILING_DATA', `${n - pos} bytes follow the last member`);
+    }
+  } while (pos < n);
+  checkLimit('gzip', total, limit); // maxOutputLength cannot express a limit of 0
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
 }
 
 function decompress(input: Uint8Array, options: DecompressOptions & { arena: NonNullable<DecompressOptions['arena']> }): Lease;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease {
   const limit = outputLimit('gzip', options);
-  let result: Inflated;
-  try {
-    result = gunzip(input, limit);
-  } catch (err) {
-    if (strayLastByte(input, limit, err)) {
-      throw new CodecError('gzip', 'ERR_TRAILING_DATA', 'a stray byte follows the last member', { cause: err });
-    }
-    throw zlibError(err, input, limit);
-  }
-  const decoded = result.buffer;
-  checkLimit('gzip', decoded.length, limit); // maxOutputLength cannot express a limit of 0
-  if (result.engine.bytesWritten < input.length) {
-    throw new CodecError('gzip', 'ERR_TRAILING_DATA', `${input.length - result.engine.bytesWritten} bytes follow the last member`);
-  }
+  const decoded = inflateMembers(input, limit);
   // Already a Buffer the caller owns. It never pins a chunk much larger than itself: a successful
   // decode consumed the whole input, so the last 4 bytes were a verified ISIZE <= the output size.
   if (!options?.arena && !options?.out) return decoded;
@@ -122,12 +155,13 @@ function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Le
 /**
  * gzip, Kafka compression type 1, on node:zlib.
  *
- * - `decompress` decodes every concatenated member. Output is bounded while decoding (zlib's
- *   `maxOutputLength`), so a bomb fails with `ERR_OUTPUT_LIMIT` after producing at most about
- *   `maxOutputBytes`. Errors carry zlib's error as `cause`: `ERR_TRUNCATED_INPUT` (input ends
- *   inside a member), `ERR_CHECKSUM_MISMATCH` (a member's CRC-32 or ISIZE trailer disagrees),
- *   `ERR_TRAILING_DATA` (bytes after the last member that do not start a member, including the
- *   zero padding node would skip), `ERR_CORRUPT_INPUT` (anything else), `ERR_OUTPUT_TOO_SMALL`.
+ * - `decompress` decodes every concatenated member, reading each byte once. Output is bounded
+ *   while decoding (zlib's `maxOutputLength`), so a bomb fails with `ERR_OUTPUT_LIMIT` after
+ *   producing at most about `maxOutputBytes`. Errors: `ERR_TRUNCATED_INPUT` (input ends inside a
+ *   member), `ERR_CHECKSUM_MISMATCH` (a member's CRC-32 or ISIZE trailer, or its header CRC,
+ *   disagrees), `ERR_TRAILING_DATA` (bytes after the last member that do not start a member,
+ *   including the zero padding node's gunzip would skip), `ERR_CORRUPT_INPUT` (anything else),
+ *   `ERR_OUTPUT_TOO_SMALL`; those raised by zlib on the deflate data carry its error as `cause`.
  *   With `arena` or `out` the output is decoded by zlib and then copied once into the target.
  * - `compress` writes one member. `level` is zlib's 0–9 or -1; the default is 6, which is what
  *   Kafka's default (-1, "zlib default") means.

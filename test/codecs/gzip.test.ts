@@ -86,7 +86,7 @@ test('multi-member input decodes completely', () => {
   arena.close();
 });
 
-test('trailing, truncated, corrupt and checksum failures are typed, with the zlib error as cause', () => {
+test('trailing, truncated, corrupt and checksum failures are typed; errors zlib raised on the deflate data carry it as cause', () => {
   const data = events(20_000);
   const packed = zlib.gzipSync(data);
   const flipped = (at: number) => {
@@ -94,25 +94,72 @@ test('trailing, truncated, corrupt and checksum failures are typed, with the zli
     b[at] ^= 0x55;
     return b;
   };
-  const cases: Array<[string, Uint8Array, string]> = [
+  // The fourth field: the error comes from zlib inflating the deflate data (the framing is ours).
+  const cases: Array<[string, Uint8Array, string, boolean?]> = [
     ['garbage after the member', Buffer.concat([packed, Buffer.from('garbage')]), 'ERR_TRAILING_DATA'],
     ['zero padding after the member (node skips it)', Buffer.concat([packed, Buffer.alloc(4)]), 'ERR_TRAILING_DATA'],
     ['one stray byte after the member', Buffer.concat([packed, Buffer.from([0x42])]), 'ERR_TRAILING_DATA'],
-    ['a cut second member', Buffer.concat([packed, packed.subarray(0, 30)]), 'ERR_TRUNCATED_INPUT'],
-    ['cut inside the deflate stream', packed.subarray(0, packed.length >> 1), 'ERR_TRUNCATED_INPUT'],
+    ['1F and a byte that is not 8B after the member', Buffer.concat([packed, Buffer.from([0x1f, 0x42])]), 'ERR_TRAILING_DATA'],
+    ['a lone 1F after the member (a member cut short)', Buffer.concat([packed, Buffer.from([0x1f])]), 'ERR_TRUNCATED_INPUT'],
+    ['a cut second member', Buffer.concat([packed, packed.subarray(0, 30)]), 'ERR_TRUNCATED_INPUT', true],
+    ['cut inside the deflate stream', packed.subarray(0, packed.length >> 1), 'ERR_TRUNCATED_INPUT', true],
+    ['corrupt deflate data', flipped(12), 'ERR_CORRUPT_INPUT', true],
     ['cut inside the trailer', packed.subarray(0, packed.length - 3), 'ERR_TRUNCATED_INPUT'],
     ['cut inside the header', packed.subarray(0, 5), 'ERR_TRUNCATED_INPUT'],
     ['empty input', Buffer.alloc(0), 'ERR_TRUNCATED_INPUT'],
     ['not gzip', Buffer.from('{"plain":"json"}'), 'ERR_CORRUPT_INPUT'],
     ['unknown method', flipped(2), 'ERR_CORRUPT_INPUT'],
+    ['reserved flags', flipped(3), 'ERR_CORRUPT_INPUT'],
     ['CRC-32 mismatch', flipped(packed.length - 6), 'ERR_CHECKSUM_MISMATCH'],
     ['ISIZE mismatch', flipped(packed.length - 2), 'ERR_CHECKSUM_MISMATCH'],
   ];
-  for (const [name, input, expected] of cases) {
+  for (const [name, input, expected, fromZlib] of cases) {
     const err = caught(() => gzip.decompress(input));
     assert.equal(err?.code, expected, name);
     assert.ok(err instanceof CodecError && err.codec === 'gzip', name);
-    if (expected !== 'ERR_TRAILING_DATA' || name.startsWith('garbage')) assert.ok(err.cause instanceof Error, `${name}: cause`);
+    if (fromZlib) assert.ok(err.cause instanceof Error && typeof (err.cause as { errno?: unknown }).errno === 'number', `${name}: zlib's error as cause`);
+  }
+});
+
+test('optional header fields (extra, name, comment, header CRC) are skipped and checked', () => {
+  const data = events(3000, 9);
+  const member = zlib.gzipSync(data);
+  const extra = Buffer.from([4, 0, 1, 2, 3, 4]);
+  const name = Buffer.from('name.json\0');
+  const comment = Buffer.from('a comment\0');
+  const head = Buffer.concat([member.subarray(0, 10), extra, name, comment]);
+  head[3] = 4 | 8 | 16 | 2;
+  const hcrc = Buffer.alloc(2);
+  hcrc.writeUInt16LE(zlib.crc32(head) & 0xffff);
+  const full = Buffer.concat([head, hcrc, member.subarray(10)]);
+  assert.ok(gzip.decompress(full).equals(data));
+  assert.ok(gzip.decompress(Buffer.concat([full, member])).equals(Buffer.concat([data, data])));
+  const badCrc = Buffer.from(full);
+  badCrc[head.length] ^= 1;
+  assert.equal(code(() => gzip.decompress(badCrc)), 'ERR_CHECKSUM_MISMATCH');
+  for (const cut of [11, 14, head.length - 3, head.length + 1]) assert.equal(code(() => gzip.decompress(full.subarray(0, cut))), 'ERR_TRUNCATED_INPUT', `cut at ${cut}`);
+});
+
+test('an input with a stray trailing byte is decoded once (counted calls into zlib)', () => {
+  const z = require('node:zlib') as Record<string, unknown>;
+  const names = ['gunzipSync', 'inflateRawSync', 'inflateSync', 'unzipSync'];
+  const originals = names.map((n) => z[n]);
+  let calls = 0;
+  names.forEach((n, i) => {
+    z[n] = (...args: unknown[]) => {
+      calls++;
+      return (originals[i] as (...a: unknown[]) => unknown)(...args);
+    };
+  });
+  try {
+    const packed = zlib.gzipSync(events(100_000, 4));
+    assert.equal(code(() => gzip.decompress(Buffer.concat([packed, Buffer.from([0x42])]))), 'ERR_TRAILING_DATA');
+    assert.equal(calls, 1, 'one pass of zlib over the deflate data');
+    calls = 0;
+    assert.equal(code(() => gzip.decompress(Buffer.concat([packed, packed.subarray(0, packed.length - 1)]))), 'ERR_TRUNCATED_INPUT');
+    assert.equal(calls, 2, 'one pass per member');
+  } finally {
+    names.forEach((n, i) => (z[n] = originals[i]));
   }
 });
 
