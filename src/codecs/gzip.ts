@@ -1,8 +1,9 @@
 import { constants as bufferConstants } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import type { Lease } from '../arena';
-import { ArgumentError, CodecError, ErrorCode } from '../errors';
-import { checkLimit, deliver, outputLimit } from './output';
+import { CodecError, ErrorCode } from '../errors';
+import { bytesArg } from '../validate';
+import { checkLimit, compressArgs, decompressArgs, deliver, levelArg } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 
 /*
@@ -27,8 +28,8 @@ const DEFAULT_CHUNK = 16 * 1024;
 const MIN_CHUNK = 64;
 /** Largest single chunk: bigger outputs arrive in several (node concatenates them). */
 const MAX_CHUNK = 1024 * 1024 * 1024;
-/** Kafka's default gzip level (-1, zlib's default) is level 6. */
-const DEFAULT_LEVEL = 6;
+/** zlib's levels; Kafka's default (-1, zlib's default) is level 6. */
+const LEVELS = { min: -1, max: 9, default: 6 } as const;
 /** Header flags (RFC 1952 2.3.1); the top three bits are reserved. */
 const FHCRC = 2;
 const FEXTRA = 4;
@@ -144,7 +145,7 @@ function inflateMembers(input: Uint8Array, limit: number): Buffer {
 function decompress(input: Uint8Array, options: DecompressOptions & { arena: NonNullable<DecompressOptions['arena']> }): Lease;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease {
-  const limit = outputLimit('gzip', options);
+  const limit = decompressArgs(input, options);
   const decoded = inflateMembers(input, limit);
   // Already a Buffer the caller owns. It never pins a chunk much larger than itself: a successful
   // decode consumed the whole input, so the last 4 bytes were a verified ISIZE <= the output size.
@@ -176,15 +177,15 @@ export const gzip: Codec = {
   kafkaType: 1,
   decompress,
 
+  levels: LEVELS,
+
   compress(input: Uint8Array, options?: CompressOptions): Buffer {
-    const level = options?.level ?? DEFAULT_LEVEL;
-    if (!Number.isInteger(level) || level < -1 || level > 9) {
-      throw new ArgumentError(`gzip level must be an integer from -1 to 9, got ${level}`);
-    }
+    const level = levelArg(compressArgs(input, options), LEVELS);
     return zlib.gzipSync(input, { level });
   },
 
   decompressedSize(input: Uint8Array): SizeHint {
+    bytesArg('input', input);
     if (input.length >= 2 && (input[0] !== 0x1f || input[1] !== 0x8b)) {
       throw new CodecError('gzip', 'ERR_CORRUPT_INPUT', 'input does not start with the gzip magic 1F 8B');
     }

@@ -1,7 +1,8 @@
 import type { Lease } from '../arena';
-import { ArgumentError, CodecError, ErrorCode } from '../errors';
+import { CodecError, ErrorCode } from '../errors';
+import { booleanArg, bytesArg, integerArg, invalid } from '../validate';
 import { align16, Engine, Instance, WASM32_MAX_BYTES } from './kernel';
-import { checkLimit, deliver, outputLimit } from './output';
+import { checkLimit, compressArgs, decompressArgs, deliver, levelArg } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 
 /*
@@ -19,8 +20,8 @@ import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './type
 const CODEC = 'lz4';
 /** Bytes the C kernel may touch past the end of each staged region (its 16-byte wild copies). */
 const SLACK = 64;
-/** Highest accepted compression level (see {@link lz4}). */
-const MAX_LEVEL = 12;
+/** Accepted compression levels (see {@link lz4}). */
+const LEVELS = { min: 1, max: 12, default: 1 } as const;
 
 interface Lz4Exports {
   lz4_frames_size(src: number, len: number, scan: number): number;
@@ -68,7 +69,7 @@ function decompress(input: Uint8Array, options: DecompressOptions & { arena: Are
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease {
-  const limit = outputLimit(CODEC, options);
+  const limit = decompressArgs(input, options);
   return engine.run((k) => {
     const n = input.length;
     k.write(input, k.base, SLACK);
@@ -101,6 +102,7 @@ type Arena = NonNullable<DecompressOptions['arena']>;
  * stored blocks as their size). Throws a `CodecError` on malformed headers.
  */
 function decompressedSize(input: Uint8Array): SizeHint {
+  bytesArg('input', input);
   return engine.run((k) => {
     k.write(input, k.base, SLACK);
     const size = stagedSize(k, input.length, false);
@@ -120,16 +122,15 @@ export interface Lz4CompressOptions extends CompressOptions {
 
 /** Writes one LZ4 frame (64 KiB independent blocks, content size; content checksum on request). */
 function compress(input: Uint8Array, options?: Lz4CompressOptions): Buffer {
-  const level = options?.level ?? 1;
-  if (!Number.isInteger(level) || level < 1 || level > MAX_LEVEL) {
-    throw new ArgumentError(`lz4 level must be an integer in 1..${MAX_LEVEL}, got ${level}`);
-  }
-  if (input.length > 0x7fffffff) throw new ArgumentError(`lz4 compress input of ${input.length} bytes exceeds 2 GiB`);
+  const o = compressArgs<Lz4CompressOptions>(input, options);
+  const level = levelArg(o, LEVELS);
+  const checksum = booleanArg('contentChecksum', o.contentChecksum, false);
+  if (input.length > 0x7fffffff) invalid('input', 'at most 2 GiB long', input);
   return engine.run((k) => {
     k.write(input, k.base, SLACK);
     const dst = outputPtr(k, input.length);
     k.ensure(dst + k.exports.lz4_compress_bound(input.length), 'compression');
-    const written = k.exports.lz4_compress_frame(k.base, input.length, dst, level, options?.contentChecksum ? 1 : 0);
+    const written = k.exports.lz4_compress_frame(k.base, input.length, dst, level, checksum ? 1 : 0);
     return Buffer.from(k.view(dst, written));
   }, 'ERR_UNSUPPORTED');
 }
@@ -151,6 +152,7 @@ function compress(input: Uint8Array, options?: Lz4CompressOptions): Buffer {
 export const lz4: Codec & { compress(input: Uint8Array, options?: Lz4CompressOptions): Buffer } = {
   name: 'lz4',
   kafkaType: 3,
+  levels: LEVELS,
   decompress,
   compress,
   decompressedSize,
@@ -158,6 +160,8 @@ export const lz4: Codec & { compress(input: Uint8Array, options?: Lz4CompressOpt
 
 /** xxHash32 of `data` with `seed` (the checksum LZ4 frames use), computed in WebAssembly. */
 export function xxhash32(data: Uint8Array, seed = 0): number {
+  bytesArg('data', data);
+  integerArg('seed', seed, -(2 ** 31), 2 ** 32 - 1);
   return engine.run((k) => {
     k.write(data, k.base);
     return k.exports.lz4_xxh32(k.base, data.length, seed >>> 0) >>> 0;

@@ -1,14 +1,29 @@
 import type { Lease } from '../arena';
 import { CodecError } from '../errors';
-import { DEFAULT_MAX_OUTPUT_BYTES, DecompressOptions } from './types';
+import { bytesArg, integerArg, invalid, optionsArg } from '../validate';
+import { CompressOptions, DEFAULT_MAX_OUTPUT_BYTES, DecompressOptions, LevelRange } from './types';
 
-/** The output limit in force for a call, validated. */
-export function outputLimit(codec: string, options: DecompressOptions | undefined): number {
-  const limit = options?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  if (!Number.isSafeInteger(limit) || limit < 0) {
-    throw new CodecError(codec, 'ERR_UNSUPPORTED', `maxOutputBytes must be a non-negative integer, got ${limit}`);
-  }
-  return limit;
+/**
+ * Validates the arguments of a `decompress` call (the input, and the options `arena`, `out`,
+ * `maxOutputBytes`) and returns the output limit in force.
+ */
+export function decompressArgs(input: unknown, options: unknown): number {
+  bytesArg('input', input);
+  const o = optionsArg<DecompressOptions>('options', options);
+  if (o.arena !== undefined && typeof (o.arena as { acquireSync?: unknown } | null)?.acquireSync !== 'function') invalid('arena', 'an Arena', o.arena);
+  if (o.out !== undefined) bytesArg('out', o.out);
+  return integerArg('maxOutputBytes', o.maxOutputBytes, 0, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_OUTPUT_BYTES);
+}
+
+/** Validates the arguments of a `compress` call and returns its options, for the codec's own. */
+export function compressArgs<O extends CompressOptions>(input: unknown, options: unknown): Partial<O> {
+  bytesArg('input', input);
+  return optionsArg<O>('options', options);
+}
+
+/** The `level` option in `range`; absent gives the range's default. */
+export function levelArg(options: CompressOptions, range: LevelRange): number {
+  return integerArg('level', options.level, range.min, range.max, range.default);
 }
 
 /** Throws `ERR_OUTPUT_LIMIT` when `bytes` passes the limit. */
@@ -41,30 +56,4 @@ export function deliver(codec: string, decoded: Uint8Array, options: DecompressO
   const copy = Buffer.allocUnsafe(n);
   copy.set(decoded);
   return copy;
-}
-
-/**
- * For decoders that write straight into the destination: a target of `capacity` bytes chosen
- * from the options, and `finish(n)` that returns the first `n` bytes in the caller's form.
- */
-export function outputTarget(codec: string, capacity: number, options: DecompressOptions | undefined): { target: Uint8Array; finish(n: number): Buffer | Lease } {
-  if (options?.arena) {
-    const lease = options.arena.acquireSync(capacity);
-    return {
-      target: lease.bytes,
-      finish(n) {
-        lease.truncate(n);
-        return lease;
-      },
-    };
-  }
-  if (options?.out) {
-    const out = options.out;
-    if (out.length < capacity) {
-      throw new CodecError(codec, 'ERR_OUTPUT_TOO_SMALL', `output buffer of ${out.length} bytes is smaller than the ${capacity} decompressed bytes`);
-    }
-    return { target: out, finish: (n) => Buffer.from(out.buffer, out.byteOffset, n) };
-  }
-  const buf = Buffer.allocUnsafe(capacity);
-  return { target: buf, finish: (n) => buf.subarray(0, n) };
 }

@@ -1,8 +1,8 @@
 import type { Lease } from '../arena';
 import { CodecError, ErrorCode } from '../errors';
 import { align16, Engine, Instance } from './kernel';
-import { oneOfArg } from '../validate';
-import { checkLimit, deliver, outputLimit } from './output';
+import { bytesArg, oneOfArg } from '../validate';
+import { checkLimit, compressArgs, decompressArgs, deliver } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 
 /*
@@ -47,7 +47,7 @@ function stagedSize(k: Kernel, n: number): number {
 function decompress(input: Uint8Array, options: DecompressOptions & { arena: NonNullable<DecompressOptions['arena']> }): Lease;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease {
-  const limit = outputLimit('snappy', options);
+  const limit = decompressArgs(input, options);
   return engine.run((k) => {
     k.write(input, k.base, SLACK);
     const size = stagedSize(k, input.length);
@@ -76,7 +76,7 @@ export interface SnappyCompressOptions extends CompressOptions {
 const FORMATS = ['raw', 'xerial'] as const;
 
 function compress(input: Uint8Array, options?: SnappyCompressOptions): Buffer {
-  const format = oneOfArg('format', options?.format, FORMATS, 'raw');
+  const format = oneOfArg('format', compressArgs<SnappyCompressOptions>(input, options).format, FORMATS, 'raw');
   const n = input.length;
   if (format === 'raw' && n === 0) return Buffer.from([0]); // varint32(0), no elements
   return engine.run((k) => {
@@ -126,6 +126,7 @@ export const snappy: Codec & { compress(input: Uint8Array, options?: SnappyCompr
   compress,
 
   decompressedSize(input: Uint8Array): SizeHint {
+    bytesArg('input', input);
     return engine.run((k) => {
       k.write(input, k.base, SLACK);
       return { bytes: stagedSize(k, input.length), exact: true };

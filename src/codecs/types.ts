@@ -3,9 +3,8 @@ import type { Arena, Lease } from '../arena';
 /** Default cap on the decompressed size of one call: 256 MiB. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 
-/** Codec names, and Kafka's compression type ids (the low 3 bits of the batch attributes). */
+/** Codec names (the registry, registry.ts, holds the codecs and their Kafka ids). */
 export type CodecName = 'gzip' | 'snappy' | 'lz4' | 'zstd';
-export const KAFKA_COMPRESSION_TYPES = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 
 /** Options for `decompress`. */
 export interface DecompressOptions {
@@ -34,11 +33,21 @@ export interface SizeHint {
   exact: boolean;
 }
 
+/** The compression levels a codec's `compress` accepts. */
+export interface LevelRange {
+  readonly min: number;
+  readonly max: number;
+  /** The level used when none is given. */
+  readonly default: number;
+}
+
 /** A Kafka compression codec. Every method is synchronous. */
 export interface Codec {
   readonly name: CodecName;
   /** Kafka's compression type id. */
   readonly kafkaType: 1 | 2 | 3 | 4;
+  /** The levels `compress` accepts; absent when the codec has none (snappy ignores `level`). */
+  readonly levels?: LevelRange;
   /** With `arena`: a Lease of exactly the decompressed bytes, which the caller must release. */
   decompress(input: Uint8Array, options: DecompressOptions & { arena: Arena }): Lease;
   /** Without `arena`: a Buffer the caller owns (a view of `out` when given). */

@@ -1,7 +1,8 @@
 import type { Lease } from '../arena';
-import { ArgumentError, CodecError, ErrorCode } from '../errors';
+import { CodecError, ErrorCode } from '../errors';
+import { bytesArg } from '../validate';
 import { isZstdError, ZstdInstance, zstdEngine } from './zstd-engine';
-import { deliver, outputLimit } from './output';
+import { compressArgs, decompressArgs, deliver, levelArg } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 import { scanZstd, WASM32_WINDOWLOG_MAX } from './zstd-frame';
 
@@ -24,6 +25,8 @@ export const ZSTD_MIN_LEVEL = -(1 << 17);
 export const ZSTD_MAX_LEVEL = 22;
 /** Default compression level (ZSTD_CLEVEL_DEFAULT). */
 export const ZSTD_DEFAULT_LEVEL = 3;
+/** Accepted levels: 0 means the default, as in libzstd. */
+const LEVELS = { min: ZSTD_MIN_LEVEL, max: ZSTD_MAX_LEVEL, default: ZSTD_DEFAULT_LEVEL } as const;
 /**
  * Largest output staged in one call. A wasm32 heap is at most 2 GiB and also holds the input, the
  * DCtx and the runtime; only a caller who raised maxOutputBytes past this can reach it.
@@ -157,8 +160,7 @@ function decompress(input: Uint8Array, options: DecompressOptions & { arena: Non
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease;
 function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Lease {
-  if (!(input instanceof Uint8Array)) throw new ArgumentError('zstd.decompress: input must be a Uint8Array');
-  const limit = outputLimit(CODEC, options);
+  const limit = decompressArgs(input, options);
   const scan = scanZstd(input, limit);
   const out = options?.out;
   if (out !== undefined && !options?.arena && scan.exact && out.length < scan.maxBytes) {
@@ -209,11 +211,7 @@ function tooBigForWasm(bytes: number): CodecError {
 }
 
 function compress(input: Uint8Array, options?: CompressOptions): Buffer {
-  if (!(input instanceof Uint8Array)) throw new ArgumentError('zstd.compress: input must be a Uint8Array');
-  let level = options?.level ?? ZSTD_DEFAULT_LEVEL;
-  if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
-    throw new ArgumentError(`zstd level must be an integer in ${ZSTD_MIN_LEVEL}..${ZSTD_MAX_LEVEL} (0 = default ${ZSTD_DEFAULT_LEVEL}), got ${level}`);
-  }
+  let level = levelArg(compressArgs(input, options), LEVELS);
   if (level === 0) level = ZSTD_DEFAULT_LEVEL;
   return engine.run((k) => {
     const fn = k.state.fn;
@@ -232,6 +230,7 @@ function compress(input: Uint8Array, options?: CompressOptions): Buffer {
 }
 
 function decompressedSize(input: Uint8Array): SizeHint {
+  bytesArg('input', input);
   const scan = scanZstd(input);
   return { bytes: scan.maxBytes, exact: scan.exact };
 }
@@ -252,6 +251,7 @@ function decompressedSize(input: Uint8Array): SizeHint {
 export const zstd: Codec = {
   name: 'zstd',
   kafkaType: 4,
+  levels: LEVELS,
   decompress,
   compress,
   decompressedSize,

@@ -1,11 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Arena, Lease } from '../arena';
-import { gzip } from '../codecs/gzip';
-import { lz4 } from '../codecs/lz4';
-import { snappy } from '../codecs/snappy';
-import { zstd } from '../codecs/zstd';
+import { CODEC_NAMES, codecs as ALL } from '../codecs/registry';
 import type { Codec, CodecName } from '../codecs/types';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
+import { integerArg, invalid, oneOfArg, optionsArg } from '../validate';
 
 /** kafkajs's codec contract: one object per type, both methods async. */
 export interface KafkajsCodec {
@@ -64,8 +62,6 @@ export interface FetchScope {
 
 /** @internal */
 export const fetchScope = new AsyncLocalStorage<FetchScope>();
-
-const ALL: Record<CodecName, Codec> = { gzip, snappy, lz4, zstd };
 
 function emptyStats(): CodecStats {
   return {
@@ -143,18 +139,26 @@ function adapt(codec: Codec, level: number | undefined, maxOutputBytes: number, 
  * On its own this mode hands kafkajs Buffers it owns: nothing is ever revoked. The recycling
  * mode is opt-in per consumer, through {@link arenaConsumer}.
  */
-export function registerCodecs(compressionCodecs: CompressionCodecsMap, options: RegisterCodecsOptions = {}): RegisteredCodecs {
-  const names = options.codecs ?? (Object.keys(ALL) as CodecName[]);
-  const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+export function registerCodecs(compressionCodecs: CompressionCodecsMap, options?: RegisterCodecsOptions): RegisteredCodecs {
+  if (typeof compressionCodecs !== 'object' || compressionCodecs === null) invalid('compressionCodecs', "kafkajs's CompressionCodecs object", compressionCodecs);
+  const opts = optionsArg<RegisterCodecsOptions>('options', options);
+  if (opts.codecs !== undefined && !Array.isArray(opts.codecs)) invalid('codecs', `an array of ${CODEC_NAMES.join(', ')}`, opts.codecs);
+  const names = (opts.codecs ?? CODEC_NAMES).map((name) => oneOfArg('codecs', name, CODEC_NAMES));
+  const maxOutputBytes = integerArg('maxOutputBytes', opts.maxOutputBytes, 0, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_OUTPUT_BYTES);
+  const levels = optionsArg<Record<string, unknown>>('levels', opts.levels);
+  for (const [name, level] of Object.entries(levels)) {
+    const range = ALL[oneOfArg('levels', name, CODEC_NAMES)].levels;
+    if (range === undefined) invalid(`levels.${name}`, `undefined (${name} has no levels)`, level);
+    if (level !== undefined) integerArg(`levels.${name}`, level, range.min, range.max);
+  }
   for (const name of names) {
     const codec = ALL[name];
-    if (codec === undefined) throw new TypeError(`unknown codec '${name}'`);
     let stats = registry.get(name);
     if (stats === undefined) {
       stats = emptyStats();
       registry.set(name, stats);
     }
-    const adapted = adapt(codec, options.levels?.[name], maxOutputBytes, stats);
+    const adapted = adapt(codec, levels[name] as number | undefined, maxOutputBytes, stats);
     compressionCodecs[codec.kafkaType] = () => adapted;
   }
   return { stats: codecStats };
@@ -163,6 +167,6 @@ export function registerCodecs(compressionCodecs: CompressionCodecsMap, options:
 /** Counters of every codec registered through {@link registerCodecs}, process-wide. */
 export function codecStats(): Record<CodecName, CodecStats> {
   const out = {} as Record<CodecName, CodecStats>;
-  for (const name of Object.keys(ALL) as CodecName[]) out[name] = { ...(registry.get(name) ?? emptyStats()) };
+  for (const name of CODEC_NAMES) out[name] = { ...(registry.get(name) ?? emptyStats()) };
   return out;
 }

@@ -1,17 +1,14 @@
-import { gzip } from '../codecs/gzip';
-import { lz4 } from '../codecs/lz4';
-import { snappy } from '../codecs/snappy';
-import type { Codec } from '../codecs/types';
-import { zstd } from '../codecs/zstd';
+import { codecById, codecByName, CODEC_NAMES } from '../codecs/registry';
+import type { Codec, CodecName } from '../codecs/types';
 import { ProtocolError } from '../errors';
 
 /** Compression names as used by the encoder options and `RecordBatch.compression`. */
-export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+export type CompressionName = 'none' | CodecName;
 
-/** Names by Kafka compression type id (attributes bits 0-2). */
-export const COMPRESSION_NAMES: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-
-const CODECS: readonly (Codec | undefined)[] = [undefined, gzip, snappy, lz4, zstd];
+/** Names by Kafka compression type id (attributes bits 0-2), from the codec registry. */
+export const COMPRESSION_NAMES: readonly CompressionName[] = Object.freeze(
+  Array.from({ length: CODEC_NAMES.length + 1 }, (_, id): CompressionName => (id === 0 ? 'none' : codecById(id)!.name)),
+);
 
 /**
  * The codec for a Kafka compression type id: 1 gzip, 2 snappy, 3 lz4, 4 zstd. Type 0 (none) is
@@ -19,7 +16,7 @@ const CODECS: readonly (Codec | undefined)[] = [undefined, gzip, snappy, lz4, zs
  * `position` is the batch position reported in the error.
  */
 export function codecForType(type: number, position = 0): Codec {
-  const codec = CODECS[type];
+  const codec = codecById(type);
   if (codec === undefined) {
     throw new ProtocolError('ERR_UNKNOWN_COMPRESSION', `unknown compression type ${type} (attributes bits 0-2)`, position);
   }
@@ -28,5 +25,5 @@ export function codecForType(type: number, position = 0): Codec {
 
 /** The Kafka compression type id of a compression name, or -1 when unknown. */
 export function compressionTypeOf(name: string): number {
-  return (COMPRESSION_NAMES as readonly string[]).indexOf(name);
+  return name === 'none' ? 0 : codecByName(name)?.kafkaType ?? -1;
 }

@@ -1,5 +1,6 @@
 import { Engine } from '../codecs/kernel';
 import { ArgumentError } from '../errors';
+import { bytesArg } from '../validate';
 
 /**
  * CRC-32C (Castagnoli), the checksum of Kafka RecordBatch v2.
@@ -98,12 +99,13 @@ function crcWasm(crc: number, data: Uint8Array, start: number, end: number): num
  * CRC-32C of `data` (or of `data[start, end)`), as an unsigned 32-bit number.
  * `crc32c(b, 0, n)` equals `crc32cUpdate(crc32c(b, 0, k), b, k, n)` for any split `k`.
  */
-export function crc32c(data: Uint8Array, start = 0, end = data.length): number {
+export function crc32c(data: Uint8Array, start = 0, end = data?.length): number {
   return crc32cUpdate(0, data, start, end);
 }
 
 /** Continues a CRC-32C: `crc` is the finished CRC of the preceding bytes (0 for none). */
-export function crc32cUpdate(crc: number, data: Uint8Array, start = 0, end = data.length): number {
+export function crc32cUpdate(crc: number, data: Uint8Array, start = 0, end = data?.length): number {
+  bytesArg('data', data);
   if (!(start >= 0 && end <= data.length && start <= end)) {
     throw new ArgumentError(`crc32c range [${start}, ${end}) outside 0..${data.length}`);
   }
