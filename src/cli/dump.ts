@@ -2,7 +2,10 @@ import { createReadStream, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Readable, Writable } from 'node:stream';
 import { KafkaArenaError } from '../errors';
-import { BATCH_PREFIX_BYTES, decodeRecordBatch, RecordBatch, RecordView } from '../protocol/record-batch';
+import type { RecordBatch } from '../protocol/batch';
+import { decodeRecordBatch } from '../protocol/decode';
+import { BATCH_LENGTH, BATCH_PREFIX_BYTES } from '../protocol/layout';
+import type { RecordView } from '../protocol/record-view';
 
 /** Output formats of `kafka-arena dump`. */
 export type DumpFormat = 'text' | 'hex' | 'json';
@@ -217,7 +220,7 @@ export async function dump(input: Readable, out: Writable, err: Writable & { isT
       break;
     }
     const prefix = reader.peek(BATCH_PREFIX_BYTES);
-    const batchLength = prefix.readInt32BE(8);
+    const batchLength = prefix.readInt32BE(BATCH_LENGTH);
     if (batchLength < 0 || BATCH_PREFIX_BYTES + batchLength > options.maxBatchBytes) {
       await report(`corrupt batch at byte ${pos}: batch length ${batchLength} is invalid (limit ${options.maxBatchBytes}); cannot find the next batch, stopping`);
       break;
