@@ -2,7 +2,7 @@ import { bufferView } from '../buffer-view';
 import type { Lease } from '../arena';
 import { COMPRESSION_NAMES, CompressionName } from './compression';
 import { COMPRESSION_MASK, CONTROL_BIT, DELETE_HORIZON_BIT, TIMESTAMP_TYPE_BIT, TimestampType, TRANSACTIONAL_BIT } from './layout';
-import { cursorOver, releasedError, RecordCursor, RecordView, DecodedRecord, ViewFactory } from './record-view';
+import { cursorOver, releasedError, revokeView, RecordCursor, RecordView, DecodedRecord, ViewFactory } from './record-view';
 
 /** The view types {@link DecodeOptions.views} can ask for. */
 export type ViewKind = 'buffer' | 'uint8array';
@@ -91,6 +91,8 @@ export class RecordBatch<V extends Uint8Array = Buffer> implements RecordBatchHe
   #end: number;
   #lease: Lease | undefined;
   #released = false;
+  /** The record view of every cursor made, revoked on release. */
+  #views: RecordView<V>[] = [];
   #view: ViewFactory;
 
   static {
@@ -164,7 +166,9 @@ export class RecordBatch<V extends Uint8Array = Buffer> implements RecordBatchHe
   /** A new cursor over the records (see {@link RecordCursor.advance}). */
   cursor(): RecordCursor<V> {
     if (this.#released) throw releasedError();
-    return cursorOver<V>(this, this.#data, this.#start, this.#end, this.#view);
+    const cursor = cursorOver<V>(this, this.#data, this.#start, this.#end, this.#view);
+    this.#views.push(cursor.record);
+    return cursor;
   }
 
   /** Iterates the records; yields one reused {@link RecordView} object per iteration (see its docs). */
@@ -188,11 +192,13 @@ export class RecordBatch<V extends Uint8Array = Buffer> implements RecordBatchHe
   /**
    * Gives back the batch's memory: the decompression lease, if any. Views obtained from a batch
    * decoded into an arena read as empty afterwards. Idempotent: later calls do nothing. Using
-   * the batch after release throws `ERR_LEASE_RELEASED`.
+   * the batch, or a record view kept from it, after release throws `ERR_LEASE_RELEASED`.
    */
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    for (const v of this.#views) revokeView(v as RecordView<Uint8Array>);
+    this.#views = [];
     const lease = this.#lease;
     this.#lease = undefined;
     this.#data = EMPTY;

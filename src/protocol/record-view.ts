@@ -190,13 +190,11 @@ export class RecordView<V extends Uint8Array = Buffer> {
 
   /** The key, a view of the batch memory, or null. */
   get key(): V | null {
-    if (this._batch.released) throw releasedError();
     return this.keyLength < 0 ? null : (this._view(this._ab, this._abOffset + this._keyStart, this.keyLength) as V);
   }
 
   /** The value, a view of the batch memory, or null. */
   get value(): V | null {
-    if (this._batch.released) throw releasedError();
     return this.valueLength < 0 ? null : (this._view(this._ab, this._abOffset + this._valueStart, this.valueLength) as V);
   }
 
@@ -373,6 +371,21 @@ export class RecordCursor<V extends Uint8Array = Buffer> implements IterableIter
   }
 }
 
+
+/** A view factory for revoked views: what a released batch leaves its record views. */
+function revoked(): never {
+  throw releasedError();
+}
+
+/**
+ * @internal Called by a batch's release for each view its cursors made: key and value now throw
+ * `ERR_LEASE_RELEASED` (through the factory, so the getters pay nothing for the check).
+ */
+export function revokeView(view: RecordView<Uint8Array>): void {
+  view._view = revoked;
+  view.keyLength = 0;
+  view.valueLength = 0;
+}
 
 /** @internal A cursor over `data[start, end)`, the records section of `batch`. */
 export function cursorOver<V extends Uint8Array>(batch: RecordBatch<V>, data: Uint8Array, start: number, end: number, makeView: ViewFactory): RecordCursor<V> {
