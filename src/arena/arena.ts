@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { ArgumentError, KafkaArenaError, LeaseError } from '../errors';
+import { constants as bufferConstants } from 'node:buffer';
+import { KafkaArenaError, LeaseError } from '../errors';
+import { functionArg, integerArg, invalid, oneOfArg, optionsArg } from '../validate';
+import { WaiterQueue } from './waiters';
 import { classSize } from './size-classes';
 import { bufferView } from '../buffer-view';
 import { detachArrayBuffer } from './detach';
@@ -102,8 +105,6 @@ interface Waiter {
   capacity: number;
   resolve: (lease: Lease) => void;
   reject: (err: Error) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
 }
 
 interface FreeList {
@@ -113,6 +114,21 @@ interface FreeList {
 }
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest lease: a Buffer's maximum length, and at most 4 GiB (twice Kafka's largest batch), so
+ * an absurd size is an argument error rather than a failed allocation.
+ */
+const MAX_LEASE_BYTES = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32);
+/** setInterval's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// Module-private doors between Lease and Arena, opened by their static blocks: they keep the
+// constructor and the release bookkeeping out of the public surface (a user calling them would
+// corrupt the budget).
+let newLease: (arena: Arena, buffer: ArrayBuffer, grant: Grant) => Lease;
+let grantOf: (lease: Lease) => Grant;
+let recycle: (arena: Arena, lease: Lease, buffer: ArrayBuffer) => void;
+let shrunk: (arena: Arena, bytes: number) => void;
 /** On a pool miss, idle buffers of up to this many classes larger are used (at most +50 %, two quarter-steps). */
 const REUSE_LARGER_CLASSES = 2;
 
@@ -127,14 +143,18 @@ export class Lease {
   #buffer: ArrayBuffer;
   #bytes: Buffer;
   #refs = 1;
-  /** @internal */
-  readonly grant: Grant;
+  readonly #grant: Grant;
 
-  /** @internal Use {@link Arena.acquire}. */
-  constructor(arena: Arena, buffer: ArrayBuffer, grant: Grant) {
+  static {
+    newLease = (arena, buffer, grant) => new Lease(arena, buffer, grant);
+    grantOf = (lease) => lease.#grant;
+  }
+
+  /** Leases come from {@link Arena.acquire} (or `tryAcquire`, `acquireSync`). */
+  private constructor(arena: Arena, buffer: ArrayBuffer, grant: Grant) {
     this.#arena = arena;
     this.#buffer = buffer;
-    this.grant = grant;
+    this.#grant = grant;
     this.#bytes = bufferView(buffer, 0, grant.requested);
   }
 
@@ -151,7 +171,7 @@ export class Lease {
 
   /** Size of the pooled ArrayBuffer behind the lease (the size class). */
   get capacity(): number {
-    return this.grant.capacity;
+    return this.#grant.capacity;
   }
 
   /** Outstanding references: 1 after acquire, +1 per `retain()`, −1 per `release()`. */
@@ -183,7 +203,7 @@ export class Lease {
     if (--this.#refs > 0) return false;
     const buffer = this.#buffer;
     this.#buffer = EMPTY;
-    this.#arena._recycle(this, buffer);
+    recycle(this.#arena, this, buffer);
     return true;
   }
 
@@ -193,12 +213,10 @@ export class Lease {
    */
   truncate(n: number): void {
     if (this.#refs === 0) throw released('truncate()');
-    if (!Number.isInteger(n) || n < 0 || n > this.#bytes.length) {
-      throw new ArgumentError(`truncate(${n}) outside 0..${this.#bytes.length}`);
-    }
-    this.#arena._shrunk(this.grant.requested - n);
+    integerArg('n', n, 0, this.#bytes.length);
+    shrunk(this.#arena, this.#grant.requested - n);
     this.#bytes = this.#bytes.subarray(0, n);
-    this.grant.requested = n;
+    this.#grant.requested = n;
   }
 
   /** A copy of `bytes` that the caller owns and that survives release. */
@@ -233,8 +251,10 @@ export class Arena extends EventEmitter {
   readonly #trimIntervalMs: number;
 
   readonly #free = new Map<number, FreeList>();
-  readonly #waiters: Waiter[] = [];
-  #waitHead = 0;
+  readonly #waiters = new WaiterQueue<Waiter>((gone, signal) => {
+    for (const w of gone) w.reject(aborted(signal));
+    this.#pump();
+  });
   #closed = false;
   #trimTimer: NodeJS.Timeout | undefined;
   #sample = 0;
@@ -264,55 +284,56 @@ export class Arena extends EventEmitter {
    */
   readonly #memoryRegistry = new FinalizationRegistry<Grant>((grant) => this.#reclaimed(grant));
 
-  constructor(options: ArenaOptions = {}) {
+  static {
+    recycle = (arena, lease, buffer) => arena.#recycle(lease, buffer);
+    shrunk = (arena, bytes) => {
+      arena.#requestedBytes -= bytes;
+    };
+  }
+
+  constructor(options?: ArenaOptions) {
     super();
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new ArgumentError(`maxBytes must be a positive integer, got ${maxBytes}`);
+    const o = optionsArg<ArenaOptions>('options', options);
+    const maxBytes = integerArg('maxBytes', o.maxBytes, 1, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_BYTES);
     this.maxBytes = maxBytes;
-    this.maxIdleBytes = Math.min(options.maxIdleBytes ?? maxBytes, maxBytes);
-    this.#oversize = options.oversize ?? 'exclusive';
-    this.leakDetection = resolveLeakLevel(options.leakDetection);
-    this.#samplingInterval = Math.max(1, Math.floor(options.leakSamplingInterval ?? 128));
-    this.#onLeak = options.onLeak;
-    this.#trimIntervalMs = options.trimIntervalMs ?? 10_000;
+    this.maxIdleBytes = Math.min(integerArg('maxIdleBytes', o.maxIdleBytes, 0, Number.MAX_SAFE_INTEGER, maxBytes), maxBytes);
+    this.#oversize = oneOfArg('oversize', o.oversize, ['exclusive', 'reject'], 'exclusive');
+    this.leakDetection = resolveLeakLevel(o.leakDetection);
+    this.#samplingInterval = integerArg('leakSamplingInterval', o.leakSamplingInterval, 1, Number.MAX_SAFE_INTEGER, 128);
+    this.#onLeak = functionArg<(report: LeakReport) => void>('onLeak', o.onLeak, true);
+    this.#trimIntervalMs = integerArg('trimIntervalMs', o.trimIntervalMs, 0, MAX_TIMER_MS, 10_000);
   }
 
   /**
    * Leases `n` bytes, waiting while the budget is full. Waiters are served in FIFO order.
    * A request above `maxBytes` waits until the arena has no other lease out (see `oversize`).
    */
-  acquire(n: number, options: AcquireOptions = {}): Promise<Lease> {
-    const capacity = this.#check(n);
+  acquire(n: number, options?: AcquireOptions): Promise<Lease> {
+    let capacity: number;
+    let signal: AbortSignal | undefined;
+    try {
+      capacity = this.#check(n);
+      signal = optionsArg<AcquireOptions>('options', options).signal;
+      if (signal !== undefined && !(signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', signal);
+    } catch (err) {
+      // A promise-returning function reports every failure through its promise.
+      return Promise.reject(err);
+    }
     if (this.#oversize === 'reject' && capacity > this.maxBytes) {
       return Promise.reject(new KafkaArenaError('ERR_OVER_BUDGET', `request of ${n} bytes exceeds the arena budget of ${this.maxBytes} bytes`));
     }
-    if (this.#waitHead === this.#waiters.length && this.#fits(capacity)) {
+    if (this.#waiters.size === 0 && this.#fits(capacity)) {
       return Promise.resolve(this.#grant(n, capacity));
     }
-    const { signal } = options;
     if (signal?.aborted) return Promise.reject(aborted(signal));
     this.#waits++;
-    return new Promise<Lease>((resolve, reject) => {
-      const waiter: Waiter = { n, capacity, resolve, reject, signal };
-      if (signal) {
-        waiter.onAbort = () => {
-          const i = this.#waiters.indexOf(waiter, this.#waitHead);
-          if (i >= 0) {
-            this.#waiters.splice(i, 1);
-            reject(aborted(signal));
-            this.#pump();
-          }
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      this.#waiters.push(waiter);
-    });
+    return new Promise<Lease>((resolve, reject) => this.#waiters.push({ n, capacity, resolve, reject }, signal));
   }
 
   /** Leases `n` bytes if that fits the budget now and nobody is waiting; otherwise `undefined`. */
   tryAcquire(n: number): Lease | undefined {
     const capacity = this.#check(n);
-    if (this.#waitHead !== this.#waiters.length || !this.#fits(capacity) || capacity > this.maxBytes) return undefined;
+    if (this.#waiters.size !== 0 || !this.#fits(capacity) || capacity > this.maxBytes) return undefined;
     return this.#grant(n, capacity);
   }
 
@@ -321,9 +342,7 @@ export class Arena extends EventEmitter {
    * must not wait; pair it with backpressure upstream (see the kafkajs consumer helper).
    */
   acquireSync(n: number): Lease {
-    const capacity = this.#check(n);
-    if (this.#leasedBytes + capacity > this.maxBytes) this.#overBudget++;
-    return this.#grant(n, capacity);
+    return this.#grant(n, this.#check(n));
   }
 
   /** Counters; see {@link ArenaStats}. */
@@ -341,7 +360,7 @@ export class Arena extends EventEmitter {
       allocations: this.#allocations,
       releases: this.#releases,
       waits: this.#waits,
-      waiting: this.#waiters.length - this.#waitHead,
+      waiting: this.#waiters.size,
       overBudget: this.#overBudget,
       gcReclaimed: this.#gcReclaimed,
       leaks: this.#leaks,
@@ -378,13 +397,7 @@ export class Arena extends EventEmitter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const waiters = this.#waiters.splice(this.#waitHead);
-    this.#waiters.length = 0;
-    this.#waitHead = 0;
-    for (const w of waiters) {
-      this.#unlisten(w);
-      w.reject(new LeaseError('ERR_ARENA_CLOSED', 'arena closed while waiting for memory'));
-    }
+    for (const w of this.#waiters.clear()) w.reject(new LeaseError('ERR_ARENA_CLOSED', 'arena closed while waiting for memory'));
     this.trim(true);
   }
 
@@ -392,8 +405,7 @@ export class Arena extends EventEmitter {
 
   #check(n: number): number {
     if (this.#closed) throw new LeaseError('ERR_ARENA_CLOSED', 'arena is closed');
-    if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`lease size must be a non-negative integer, got ${n}`);
-    return classSize(n);
+    return classSize(integerArg('n', n, 0, MAX_LEASE_BYTES));
   }
 
   #fits(capacity: number): boolean {
@@ -402,6 +414,9 @@ export class Arena extends EventEmitter {
   }
 
   #grant(n: number, requestedClass: number): Lease {
+    // Counted once per grant, against the class asked for: acquireSync past the budget, or an
+    // oversized exclusive grant. (A pool hit of a larger class adds no memory.)
+    if (this.#leasedBytes + requestedClass > this.maxBytes) this.#overBudget++;
     let buffer: ArrayBuffer | undefined;
     let capacity = requestedClass;
     let list = this.#free.get(capacity);
@@ -433,9 +448,8 @@ export class Arena extends EventEmitter {
       buffer = new ArrayBuffer(capacity);
       this.#allocations++;
     }
-    if (capacity > this.maxBytes) this.#overBudget++;
     const grant: Grant = { capacity, requested: n, live: true };
-    const lease = new Lease(this, buffer, grant);
+    const lease = newLease(this, buffer, grant);
     this.#leasedBytes += capacity;
     this.#requestedBytes += n;
     this.#leasedCount++;
@@ -449,14 +463,9 @@ export class Arena extends EventEmitter {
     return lease;
   }
 
-  /** @internal Called by `Lease.truncate`. */
-  _shrunk(bytes: number): void {
-    this.#requestedBytes -= bytes;
-  }
-
-  /** @internal Called by the lease's last release. */
-  _recycle(lease: Lease, buffer: ArrayBuffer): void {
-    const grant = lease.grant;
+  /** Called by the lease's last release. */
+  #recycle(lease: Lease, buffer: ArrayBuffer): void {
+    const grant = grantOf(lease);
     this.#memoryRegistry.unregister(grant);
     grant.live = false;
     this.#leasedBytes -= grant.capacity;
@@ -509,25 +518,10 @@ export class Arena extends EventEmitter {
 
   /** Grants waiting requests, in order, while they fit. */
   #pump(): void {
-    while (this.#waitHead < this.#waiters.length) {
-      const w = this.#waiters[this.#waitHead];
-      if (!this.#fits(w.capacity)) break;
-      this.#waiters[this.#waitHead++] = undefined as unknown as Waiter;
-      if (this.#waitHead > 1024 && this.#waitHead * 2 > this.#waiters.length) {
-        this.#waiters.splice(0, this.#waitHead);
-        this.#waitHead = 0;
-      }
-      this.#unlisten(w);
+    for (let w = this.#waiters.peek(); w !== undefined && this.#fits(w.capacity); w = this.#waiters.peek()) {
+      this.#waiters.shift();
       w.resolve(this.#grant(w.n, w.capacity));
     }
-    if (this.#waitHead === this.#waiters.length) {
-      this.#waiters.length = 0;
-      this.#waitHead = 0;
-    }
-  }
-
-  #unlisten(w: Waiter): void {
-    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
   }
 
   #evict(bytes: number): void {

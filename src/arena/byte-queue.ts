@@ -1,5 +1,7 @@
 import { ArgumentError, KafkaArenaError } from '../errors';
+import { functionArg, integerArg, optionsArg } from '../validate';
 import { Lease } from './arena';
+import { WaiterQueue } from './waiters';
 
 /** Options for {@link ByteQueue}. */
 export interface ByteQueueOptions<T> {
@@ -35,17 +37,15 @@ export class ByteQueue<T> implements AsyncIterable<T> {
   #head = 0;
   #bytes = 0;
   #closed = false;
-  #pushers: Pusher<T>[] = [];
-  #shifters: Array<(item: T | undefined) => void> = [];
+  readonly #pushers = new WaiterQueue<Pusher<T>>();
+  readonly #shifters = new WaiterQueue<(item: T | undefined) => void>();
   #highWater = 0;
   #pushWaits = 0;
 
   constructor(options: ByteQueueOptions<T>) {
-    if (!Number.isSafeInteger(options.capacityBytes) || options.capacityBytes <= 0) {
-      throw new ArgumentError(`capacityBytes must be a positive integer, got ${options.capacityBytes}`);
-    }
-    this.capacityBytes = options.capacityBytes;
-    this.#sizeOf = options.sizeOf ?? defaultSizeOf;
+    const o = optionsArg<ByteQueueOptions<T>>('options', options);
+    this.capacityBytes = integerArg('capacityBytes', o.capacityBytes, 1, Number.MAX_SAFE_INTEGER);
+    this.#sizeOf = functionArg<(item: T) => number>('sizeOf', o.sizeOf, true) ?? defaultSizeOf;
   }
 
   /** Bytes queued now. */
@@ -65,7 +65,7 @@ export class ByteQueue<T> implements AsyncIterable<T> {
 
   /** Queue counters. */
   stats(): { bytes: number; length: number; highWaterBytes: number; pushWaits: number; waitingPushers: number } {
-    return { bytes: this.#bytes, length: this.length, highWaterBytes: this.#highWater, pushWaits: this.#pushWaits, waitingPushers: this.#pushers.length };
+    return { bytes: this.#bytes, length: this.length, highWaterBytes: this.#highWater, pushWaits: this.#pushWaits, waitingPushers: this.#pushers.size };
   }
 
   /**
@@ -75,7 +75,7 @@ export class ByteQueue<T> implements AsyncIterable<T> {
   async push(item: T, bytes?: number): Promise<void> {
     const size = this.#size(item, bytes);
     if (this.#closed) throw closedError();
-    if (this.#pushers.length > 0 || !this.#fits(size)) {
+    if (this.#pushers.size > 0 || !this.#fits(size)) {
       this.#pushWaits++;
       // The waker enqueues the item for us, so its bytes are reserved the moment it fits.
       await new Promise<void>((resolve, reject) => this.#pushers.push({ item, bytes: size, resolve, reject }));
@@ -88,7 +88,7 @@ export class ByteQueue<T> implements AsyncIterable<T> {
   tryPush(item: T, bytes?: number): boolean {
     const size = this.#size(item, bytes);
     if (this.#closed) throw closedError();
-    if (this.#pushers.length > 0 || !this.#fits(size)) return false;
+    if (this.#pushers.size > 0 || !this.#fits(size)) return false;
     this.#enqueue(item, size);
     return true;
   }
@@ -112,8 +112,8 @@ export class ByteQueue<T> implements AsyncIterable<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const p of this.#pushers.splice(0)) p.reject(closedError());
-    for (const s of this.#shifters.splice(0)) s(undefined);
+    for (const p of this.#pushers.clear()) p.reject(closedError());
+    for (const s of this.#shifters.clear()) s(undefined);
   }
 
   /** Removes and returns every queued item (for example to release their leases on shutdown). */
@@ -136,9 +136,8 @@ export class ByteQueue<T> implements AsyncIterable<T> {
   }
 
   #size(item: T, bytes: number | undefined): number {
-    const size = bytes ?? this.#sizeOf(item);
-    if (!Number.isSafeInteger(size) || size < 0) throw new ArgumentError(`item size must be a non-negative integer, got ${size}`);
-    return size;
+    if (bytes !== undefined) return integerArg('bytes', bytes, 0, Number.MAX_SAFE_INTEGER);
+    return integerArg('sizeOf(item)', this.#sizeOf(item), 0, Number.MAX_SAFE_INTEGER);
   }
 
   #fits(size: number): boolean {
@@ -179,8 +178,8 @@ export class ByteQueue<T> implements AsyncIterable<T> {
 
   #wakePushers(): void {
     // Admit waiting pushers in order while they fit.
-    while (this.#pushers.length > 0 && this.#fits(this.#pushers[0].bytes)) {
-      const p = this.#pushers.shift()!;
+    for (let p = this.#pushers.peek(); p !== undefined && this.#fits(p.bytes); p = this.#pushers.peek()) {
+      this.#pushers.shift();
       this.#enqueue(p.item, p.bytes);
       p.resolve();
     }
@@ -201,5 +200,5 @@ function defaultSizeOf(item: unknown): number {
     if (Array.isArray(o.leases)) return o.leases.reduce((sum: number, l: unknown) => sum + (l instanceof Lease ? l.capacity : 0), 0);
     if (typeof o.byteLength === 'number') return o.byteLength;
   }
-  throw new ArgumentError('ByteQueue cannot size this item: pass sizeOf in the options or bytes to push()');
+  throw new ArgumentError('ByteQueue cannot size this item: pass sizeOf in the options or bytes to push()', 'item');
 }

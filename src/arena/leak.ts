@@ -1,4 +1,4 @@
-import { ArgumentError } from '../errors';
+import { oneOfArg } from '../validate';
 
 /** Leak-detection levels, as in Netty's ResourceLeakDetector. */
 export type LeakDetectionLevel = 'disabled' | 'simple' | 'advanced' | 'paranoid';
@@ -17,9 +17,6 @@ const LEVELS: readonly LeakDetectionLevel[] = ['disabled', 'simple', 'advanced',
 
 /** The option if given, else `KAFKA_ARENA_LEAK_DETECTION`, else `'simple'`. */
 export function resolveLeakLevel(option: LeakDetectionLevel | undefined): LeakDetectionLevel {
-  const raw = option ?? process.env.KAFKA_ARENA_LEAK_DETECTION?.toLowerCase() ?? 'simple';
-  if (!(LEVELS as readonly string[]).includes(raw)) {
-    throw new ArgumentError(`leak detection level must be one of ${LEVELS.join(', ')}, got '${raw}'`);
-  }
-  return raw as LeakDetectionLevel;
+  if (option !== undefined) return oneOfArg('leakDetection', option, LEVELS);
+  return oneOfArg('KAFKA_ARENA_LEAK_DETECTION', process.env.KAFKA_ARENA_LEAK_DETECTION?.toLowerCase(), LEVELS, 'simple');
 }

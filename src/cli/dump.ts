@@ -2,7 +2,10 @@ import { createReadStream, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Readable, Writable } from 'node:stream';
 import { KafkaArenaError } from '../errors';
-import { BATCH_PREFIX_BYTES, decodeRecordBatch, RecordBatch, RecordView } from '../protocol/record-batch';
+import type { RecordBatch } from '../protocol/batch';
+import { decodeRecordBatch } from '../protocol/decode';
+import { BATCH_HEADER_AFTER_LENGTH, BATCH_LENGTH, BATCH_PREFIX_BYTES } from '../protocol/layout';
+import type { RecordView } from '../protocol/record-view';
 
 /** Output formats of `kafka-arena dump`. */
 export type DumpFormat = 'text' | 'hex' | 'json';
@@ -75,7 +78,14 @@ class ChunkReader {
   }
 }
 
-/** Writes text to a stream in ~64 KiB pieces, waiting for 'drain' when the stream asks. */
+/** Text gathered before a write: large enough for few writes, small enough to bound memory. */
+const FLUSH_CHARS = 64 * 1024;
+
+/**
+ * Writes text to a stream in ~64 KiB pieces, waiting for 'drain' when the stream asks. The
+ * caller flushes whenever `full` is true, record by record, so memory stays bounded however
+ * many records one batch holds.
+ */
 class Output {
   #parts: string[] = [];
   #size = 0;
@@ -86,8 +96,8 @@ class Output {
     this.#size += s.length + 1;
   }
 
-  async maybeFlush(): Promise<void> {
-    if (this.#size >= 64 * 1024) await this.flush();
+  get full(): boolean {
+    return this.#size >= FLUSH_CHARS;
   }
 
   async flush(): Promise<void> {
@@ -196,8 +206,10 @@ function recordLine(r: RecordView, format: DumpFormat, batch: RecordBatch): stri
  * A batch whose length field is plausible but whose content is bad (CRC mismatch, bad record,
  * unsupported magic, decompression failure) is reported on `err` with its byte position and
  * skipped: the next batch starts right after its declared length. A length field that is
- * negative or larger than `maxBatchBytes` leaves no way to find the next batch: that is reported
- * and the dump stops. A truncated last batch is reported too.
+ * negative, larger than `maxBatchBytes` or smaller than a batch header (as in a zero-filled,
+ * preallocated or sparse region, where Kafka's own log reader stops too) leaves no way to find
+ * the next batch: that is reported once and the dump stops. A truncated last batch is reported
+ * too. Records are written as they are decoded, so memory stays bounded by one batch's bytes.
  */
 export async function dump(input: Readable, out: Writable, err: Writable & { isTTY?: boolean }, totalBytes: number | undefined, options: DumpOptions): Promise<DumpSummary> {
   const reader = new ChunkReader(input);
@@ -217,9 +229,16 @@ export async function dump(input: Readable, out: Writable, err: Writable & { isT
       break;
     }
     const prefix = reader.peek(BATCH_PREFIX_BYTES);
-    const batchLength = prefix.readInt32BE(8);
+    const batchLength = prefix.readInt32BE(BATCH_LENGTH);
     if (batchLength < 0 || BATCH_PREFIX_BYTES + batchLength > options.maxBatchBytes) {
       await report(`corrupt batch at byte ${pos}: batch length ${batchLength} is invalid (limit ${options.maxBatchBytes}); cannot find the next batch, stopping`);
+      break;
+    }
+    if (batchLength < BATCH_HEADER_AFTER_LENGTH) {
+      await report(
+        `corrupt batch at byte ${pos}: batch length ${batchLength} is below the ${BATCH_HEADER_AFTER_LENGTH}-byte batch header ` +
+          `(a zero-filled, preallocated or sparse region?); cannot find the next batch, stopping`,
+      );
       break;
     }
     const size = BATCH_PREFIX_BYTES + batchLength;
@@ -232,9 +251,10 @@ export async function dump(input: Readable, out: Writable, err: Writable & { isT
     try {
       batch = decodeRecordBatch(bytes, { verifyCrc: options.verifyCrc, basePosition: pos });
       if (options.format !== 'json') output.line(batchLine(batch));
-      for (const r of batch) {
-        output.line(recordLine(r, options.format, batch));
+      for (const c = batch.cursor(); c.advance(); ) {
+        output.line(recordLine(c.record, options.format, batch));
         summary.records++;
+        if (output.full) await output.flush();
       }
       summary.batches++;
     } catch (e) {
@@ -246,7 +266,7 @@ export async function dump(input: Readable, out: Writable, err: Writable & { isT
     pos += size;
     summary.bytes = pos;
     progress?.update(pos);
-    await output.maybeFlush();
+    if (output.full) await output.flush();
   }
   await output.flush();
   progress?.clear();

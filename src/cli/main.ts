@@ -3,7 +3,10 @@
  * The `kafka-arena` command line tool.
  *
  *   kafka-arena dump <file|->   print the records of a log segment (or of stdin)
+ *   kafka-arena --version       print the package version
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dump, DumpFormat, openInput } from './dump';
 
@@ -24,6 +27,7 @@ Options:
                                 progress bar on stderr (default: when stderr is a terminal,
                                 stdout is not, and the input is a file of 8 MiB or more)
   -h, --help                    this text
+  -v, --version                 print the kafka-arena version
 
 A corrupt batch (CRC mismatch, bad record, failed decompression) or one in the legacy
 MessageSet format is reported on stderr with its byte position and skipped when its length
@@ -46,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (e) {
@@ -55,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const [command, file, ...extra] = positionals;
@@ -84,12 +93,8 @@ export async function main(argv: string[]): Promise<number> {
   const progress = values['no-progress'] ? false : (values.progress ?? autoProgress);
 
   // A closed pipe (`| head`) ends the dump quietly.
-  let closed = false;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') {
-      closed = true;
-      process.exit(0);
-    }
+    if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
   try {
@@ -99,7 +104,6 @@ export async function main(argv: string[]): Promise<number> {
       maxBatchBytes,
       progress,
     });
-    if (closed) return 0;
     if (format !== 'json') {
       process.stdout.write(`# ${summary.batches} batches, ${summary.records} records, ${summary.bytes} bytes${summary.errors ? `, ${summary.errors} problems (see stderr)` : ''}\n`);
     }
@@ -108,6 +112,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kafka-arena: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
+}
+
+/** The version in the package's package.json (build/src/cli/ -> the package root). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 if (require.main === module) {

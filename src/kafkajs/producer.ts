@@ -1,4 +1,5 @@
-import { ArgumentError } from '../errors';
+import { WaiterQueue } from '../arena/waiters';
+import { functionArg, integerArg, optionsArg } from '../validate';
 import { payloadBytes } from './memory';
 
 /** The parts of kafkajs's Producer this module uses. */
@@ -59,11 +60,14 @@ export function recordBytes(records: ProducerRecordLike[]): number {
   return n;
 }
 
+// Set by BoundedProducer's static block: the class's constructor stays private.
+let create: (producer: KafkajsProducer, options: BoundedProducerOptions | undefined) => BoundedProducer;
+
 /**
  * Bounds what a kafkajs producer holds in flight, in bytes: `send` and `sendBatch` wait (FIFO)
  * while the bytes already sent but not yet acknowledged would pass `maxInFlightBytes`, so a
  * producer faster than the broker slows down instead of queueing without limit. A single record
- * set larger than the bound goes alone.
+ * set larger than the bound goes alone. Create one with {@link boundedProducer}.
  */
 export class BoundedProducer {
   readonly maxInFlightBytes: number;
@@ -71,25 +75,32 @@ export class BoundedProducer {
   #inFlight = 0;
   #requests = 0;
   /** FIFO: sends waiting for room, and `ready()` probes (which take no room). */
-  #waiters: Array<{ bytes: number; go: () => void; probe?: true }> = [];
+  readonly #waiters = new WaiterQueue<{ bytes: number; go: () => void; probe?: true }>();
+  /** Every send not settled yet (waiting or in flight), as its outcome: what `flush()` waits for. */
+  readonly #unsettled = new Set<Promise<Outcome>>();
   #stats = { waits: 0, highWaterBytes: 0, sent: 0, failed: 0 };
 
-  constructor(producer: KafkajsProducer, options: BoundedProducerOptions = {}) {
+  static {
+    create = (producer, options) => new BoundedProducer(producer, options);
+  }
+
+  private constructor(producer: KafkajsProducer, options: BoundedProducerOptions | undefined) {
+    if (typeof producer !== 'object' || producer === null) functionArg('producer.send', undefined);
+    functionArg('producer.send', producer.send);
+    functionArg('producer.sendBatch', producer.sendBatch);
+    const o = optionsArg<BoundedProducerOptions>('options', options);
     this.#producer = producer;
-    this.maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
-    if (!Number.isSafeInteger(this.maxInFlightBytes) || this.maxInFlightBytes <= 0) {
-      throw new ArgumentError(`maxInFlightBytes must be a positive integer, got ${this.maxInFlightBytes}`);
-    }
+    this.maxInFlightBytes = integerArg('maxInFlightBytes', o.maxInFlightBytes, 1, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_IN_FLIGHT_BYTES);
   }
 
   /** `producer.send(record)`, waiting for room first. */
   send(record: ProducerRecordLike): Promise<unknown> {
-    return this.#run(recordBytes([record]), () => this.#producer.send(record));
+    return this.#track(this.#run(recordBytes([record]), () => this.#producer.send(record)));
   }
 
   /** `producer.sendBatch(batch)`, waiting for room first. */
   sendBatch(batch: { topicMessages?: ProducerRecordLike[]; [extra: string]: unknown }): Promise<unknown> {
-    return this.#run(recordBytes(batch.topicMessages ?? []), () => this.#producer.sendBatch(batch));
+    return this.#track(this.#run(recordBytes(batch.topicMessages ?? []), () => this.#producer.sendBatch(batch)));
   }
 
   /**
@@ -105,9 +116,32 @@ export class BoundedProducer {
    * ```
    */
   ready(): Promise<void> {
-    if (this.#waiters.length === 0 && this.#inFlight < this.maxInFlightBytes) return Promise.resolve();
+    if (this.#waiters.size === 0 && this.#inFlight < this.maxInFlightBytes) return Promise.resolve();
     this.#stats.waits++;
     return new Promise<void>((go) => this.#waiters.push({ bytes: 0, go, probe: true }));
+  }
+
+  /**
+   * Waits for every `send` and `sendBatch` called so far, those in flight and those still waiting
+   * for room, to settle. Resolves when all were acknowledged; rejects with the first failure (in
+   * the order they failed) once all have settled, so nothing sent before the call is still in
+   * flight either way. Sends made after the call are not waited for.
+   */
+  flush(): Promise<void> {
+    if (this.#unsettled.size === 0) return Promise.resolve();
+    const outcomes = [...this.#unsettled];
+    return new Promise<void>((resolve, reject) => {
+      let left = outcomes.length;
+      let failure: Outcome;
+      for (const outcome of outcomes) {
+        void outcome.then((o) => {
+          failure ??= o;
+          if (--left > 0) return;
+          if (failure === undefined) resolve();
+          else reject(failure.error);
+        });
+      }
+    });
   }
 
   /** Counters. */
@@ -115,8 +149,18 @@ export class BoundedProducer {
     return { inFlightBytes: this.#inFlight, inFlightRequests: this.#requests, ...this.#stats };
   }
 
+  #track(result: Promise<unknown>): Promise<unknown> {
+    const outcome: Promise<Outcome> = result.then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    this.#unsettled.add(outcome);
+    void outcome.then(() => this.#unsettled.delete(outcome));
+    return result;
+  }
+
   async #run(bytes: number, call: () => Promise<unknown>): Promise<unknown> {
-    if (this.#waiters.length > 0 || !this.#fits(bytes)) {
+    if (this.#waiters.size > 0 || !this.#fits(bytes)) {
       this.#stats.waits++;
       await new Promise<void>((go) => this.#waiters.push({ bytes, go }));
     } else {
@@ -147,8 +191,7 @@ export class BoundedProducer {
   }
 
   #wake(): void {
-    while (this.#waiters.length > 0) {
-      const w = this.#waiters[0];
+    for (let w = this.#waiters.peek(); w !== undefined; w = this.#waiters.peek()) {
       if (w.probe ? this.#inFlight >= this.maxInFlightBytes : !this.#fits(w.bytes)) return;
       this.#waiters.shift();
       if (!w.probe) this.#take(w.bytes);
@@ -157,7 +200,10 @@ export class BoundedProducer {
   }
 }
 
+/** How a send ended, for `flush()`: undefined when acknowledged. */
+type Outcome = { error: unknown } | undefined;
+
 /** Wraps `producer` with a byte bound on in-flight sends; see {@link BoundedProducer}. */
 export function boundedProducer(producer: KafkajsProducer, options?: BoundedProducerOptions): BoundedProducer {
-  return new BoundedProducer(producer, options);
+  return create(producer, options);
 }

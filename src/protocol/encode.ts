@@ -1,7 +1,8 @@
 import { ArgumentError } from '../errors';
 import { codecForType, compressionTypeOf, CompressionName } from './compression';
 import { crc32c } from './crc32c';
-import { BATCH_HEADER_BYTES, BATCH_PREFIX_BYTES, TimestampType } from './record-batch';
+import * as L from './layout';
+import type { TimestampType } from './layout';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint';
 
 /** Bytes or text (UTF-8). */
@@ -178,38 +179,38 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Enco
   // Uncompressed records go straight after the header; compressed ones via a scratch buffer.
   let out: Buffer;
   if (type === 0) {
-    out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + sectionLen);
-    writeRecords(out, BATCH_HEADER_BYTES, prepared);
+    out = Buffer.allocUnsafe(L.RECORDS + sectionLen);
+    writeRecords(out, L.RECORDS, prepared);
   } else {
     const section = Buffer.allocUnsafe(sectionLen);
     writeRecords(section, 0, prepared);
     const compressed = codecForType(type).compress(section, options.level === undefined ? undefined : { level: options.level });
-    out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
-    out.set(compressed, BATCH_HEADER_BYTES);
+    out = Buffer.allocUnsafe(L.RECORDS + compressed.length);
+    out.set(compressed, L.RECORDS);
   }
-  if (out.length - BATCH_PREFIX_BYTES > INT32_MAX) throw new ArgumentError('batch larger than 2 GiB');
+  if (out.length - L.BATCH_PREFIX_BYTES > INT32_MAX) throw new ArgumentError('batch larger than 2 GiB');
 
   let attributes = type;
-  if (options.timestampType === 'LogAppendTime') attributes |= 0x08;
+  if (options.timestampType === 'LogAppendTime') attributes |= L.TIMESTAMP_TYPE_BIT;
   else if (options.timestampType !== undefined && options.timestampType !== 'CreateTime') {
     throw new ArgumentError(`timestampType must be 'CreateTime' or 'LogAppendTime', got ${String(options.timestampType)}`);
   }
-  if (options.transactional) attributes |= 0x10;
-  if (options.isControl) attributes |= 0x20;
+  if (options.transactional) attributes |= L.TRANSACTIONAL_BIT;
+  if (options.isControl) attributes |= L.CONTROL_BIT;
 
-  out.writeBigInt64BE(baseOffset, 0);
-  out.writeInt32BE(out.length - BATCH_PREFIX_BYTES, 8);
-  out.writeInt32BE(leaderEpoch, 12);
-  out.writeInt8(2, 16);
-  out.writeInt16BE(attributes, 21);
-  out.writeInt32BE(lastOffsetDelta, 23);
-  writeInt64Number(out, 27, baseTs);
-  writeInt64Number(out, 35, maxTimestamp);
-  out.writeBigInt64BE(producerId, 43);
-  out.writeInt16BE(producerEpoch, 51);
-  out.writeInt32BE(baseSequence, 53);
-  out.writeInt32BE(n, 57);
-  out.writeUInt32BE(crc32c(out, 21, out.length), 17);
+  out.writeBigInt64BE(baseOffset, L.BASE_OFFSET);
+  out.writeInt32BE(out.length - L.BATCH_PREFIX_BYTES, L.BATCH_LENGTH);
+  out.writeInt32BE(leaderEpoch, L.PARTITION_LEADER_EPOCH);
+  out.writeInt8(L.CURRENT_MAGIC, L.MAGIC);
+  out.writeInt16BE(attributes, L.ATTRIBUTES);
+  out.writeInt32BE(lastOffsetDelta, L.LAST_OFFSET_DELTA);
+  writeInt64Number(out, L.BASE_TIMESTAMP, baseTs);
+  writeInt64Number(out, L.MAX_TIMESTAMP, maxTimestamp);
+  out.writeBigInt64BE(producerId, L.PRODUCER_ID);
+  out.writeInt16BE(producerEpoch, L.PRODUCER_EPOCH);
+  out.writeInt32BE(baseSequence, L.BASE_SEQUENCE);
+  out.writeInt32BE(n, L.RECORD_COUNT);
+  out.writeUInt32BE(crc32c(out, L.CRC_START, out.length), L.CRC);
   return out;
 }
 

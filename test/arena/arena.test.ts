@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, Lease, KafkaArenaError, LeaseError, classSize, detachMethod } from '../../src';
+import { Arena, ArgumentError, Lease, KafkaArenaError, LeaseError, classSize, detachMethod } from '../../src';
 import { collect, gc } from '../support/gc';
 
 const KiB = 1024;
@@ -54,7 +54,12 @@ test('release revokes every view: a kept view reads as empty, never as the next 
   assert.equal(keptSub.length, 0);
   assert.equal(keptView.indexOf(0x55), -1);
   second.release();
-  assert.equal(typeof detachMethod, 'string');
+});
+
+test('detachMethod names the mechanism this Node version has', () => {
+  const hasTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+  assert.equal(detachMethod, hasTransfer ? 'transfer' : 'structuredClone');
+  assert.equal(detachMethod, Number(process.versions.node.split('.')[0]) >= 22 ? 'transfer' : 'structuredClone');
 });
 
 test('use after release and double release throw typed errors with stable codes', async () => {
@@ -133,7 +138,7 @@ test('an oversized request never deadlocks: it waits for an empty arena and is g
   small.release();
   const big = await pBig;
   assert.equal(big.bytes.length, 200 * KiB);
-  assert.ok(arena.stats().overBudget >= 1);
+  assert.equal(arena.stats().overBudget, 1, 'the exclusive oversized grant, once');
   void pAfter.then((l) => (got.after = l));
   await new Promise((r) => setImmediate(r));
   assert.equal(got.after, undefined, 'requests behind the oversized one wait for it');
@@ -150,14 +155,56 @@ test("oversize: 'reject' fails fast with ERR_OVER_BUDGET", async () => {
   await assert.rejects(arena.acquire(65 * KiB), (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_OVER_BUDGET');
 });
 
-test('acquireSync never waits and counts over-budget grants', () => {
+test('acquireSync never waits and counts each over-budget grant exactly once', () => {
   const arena = new Arena({ maxBytes: 16 * KiB });
   const a = arena.acquireSync(12 * KiB);
+  assert.equal(arena.stats().overBudget, 0);
   const b = arena.acquireSync(12 * KiB);
   assert.equal(arena.stats().overBudget, 1);
   assert.ok(arena.stats().leasedBytes > arena.maxBytes);
   a.release();
   b.release();
+  // One request larger than the whole budget, into an empty arena: one over-budget grant.
+  const big = arena.acquireSync(20 * KiB);
+  assert.equal(arena.stats().overBudget, 2);
+  big.release();
+});
+
+test('acquire reports a closed arena and bad arguments through its promise, never by throwing', async () => {
+  const arena = new Arena({ maxBytes: 16 * KiB });
+  const isArg = (name: string) => (e: unknown) => e instanceof ArgumentError && e.code === 'ERR_INVALID_ARGUMENT' && e.argument === name;
+  for (const bad of [-1, 1.5, NaN, '10' as unknown as number, 2 ** 40]) {
+    let p: Promise<Lease> | undefined;
+    assert.doesNotThrow(() => (p = arena.acquire(bad)), `acquire(${String(bad)}) throws synchronously`);
+    await assert.rejects(p!, isArg('n'));
+  }
+  await assert.rejects(arena.acquire(1, { signal: 'no' as unknown as AbortSignal }), isArg('signal'));
+  await assert.rejects(arena.acquire(1, 5 as unknown as object), isArg('options'));
+  arena.close();
+  let closed: Promise<Lease> | undefined;
+  assert.doesNotThrow(() => (closed = arena.acquire(10)));
+  await assert.rejects(closed!, (e: unknown) => e instanceof LeaseError && e.code === 'ERR_ARENA_CLOSED');
+  // The synchronous methods throw, as they should.
+  assert.throws(() => arena.acquireSync(10), (e: unknown) => e instanceof LeaseError && e.code === 'ERR_ARENA_CLOSED');
+});
+
+test('absurd sizes and options are ArgumentErrors naming the argument (never a RangeError)', () => {
+  const arena = new Arena({ maxBytes: 16 * KiB });
+  const isArg = (name: string) => (e: unknown) => e instanceof ArgumentError && e.argument === name;
+  assert.throws(() => arena.acquireSync(2 ** 40), isArg('n'));
+  assert.throws(() => arena.tryAcquire(-5), isArg('n'));
+  assert.equal(arena.stats().overBudget, 0, 'a refused request counts nothing');
+  assert.throws(() => new Arena({ maxBytes: 0 }), isArg('maxBytes'));
+  assert.throws(() => new Arena({ maxIdleBytes: -1 }), isArg('maxIdleBytes'));
+  assert.throws(() => new Arena({ oversize: 'wait' as 'reject' }), isArg('oversize'));
+  assert.throws(() => new Arena({ trimIntervalMs: 1.5 }), isArg('trimIntervalMs'));
+  assert.throws(() => new Arena({ leakSamplingInterval: 0 }), isArg('leakSamplingInterval'));
+  assert.throws(() => new Arena({ leakDetection: 'loud' as 'simple' }), isArg('leakDetection'));
+  assert.throws(() => new Arena({ onLeak: 'x' as unknown as () => void }), isArg('onLeak'));
+  assert.throws(() => new Arena(null as unknown as object), isArg('options'));
+  const lease = arena.acquireSync(100);
+  assert.throws(() => lease.truncate(101), isArg('n'));
+  lease.release();
 });
 
 test('abort signal cancels a waiting acquire and the queue moves on', async () => {

@@ -1,11 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRecordBatch } from '../../src/protocol/encode';
 import type { CompressionName } from '../../src/protocol/compression';
+import { crc32c } from '../../src/protocol/crc32c';
+import { zstd } from '../../src/codecs/zstd';
+import * as L from '../../src/protocol/layout';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const CODECS: CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -166,4 +169,82 @@ test('usage: --help, bad arguments, missing file', () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read/);
   assert.ok(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n'));
+});
+
+test('--version prints the package version', () => {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v']) {
+    const r = run([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${version}\n`);
+    assert.equal(r.stderr, '');
+  }
+  assert.match(run(['--help']).stdout, /--version/);
+});
+
+test('a zero-filled file stops at the first length field below the batch header, with one message', () => {
+  const file = join(dir, 'zeros.log');
+  writeFileSync(file, Buffer.alloc(12 << 20));
+  const r = run(['dump', file]);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line of stderr, got ${lines.length}: ${lines.slice(0, 3).join(' | ')}`);
+  assert.match(lines[0], /^kafka-arena dump: corrupt batch at byte 0: batch length 0 is below the 49-byte batch header .*stopping/);
+  assert.match(r.stdout, /# 0 batches, 0 records/);
+  // Valid batches before a zeroed (preallocated or sparse) tail are dumped, then it stops once.
+  const tail = join(dir, 'zero-tail.log');
+  writeFileSync(tail, Buffer.concat([segmentBytes, Buffer.alloc(1 << 20)]));
+  const t = run(['dump', tail]);
+  assert.equal(t.code, 1);
+  assert.equal(t.stderr.trimEnd().split('\n').length, 1);
+  assert.match(t.stderr, new RegExp(`corrupt batch at byte ${segmentBytes.length}: batch length 0 is below`));
+  assert.match(t.stdout, /# 5 batches, 15 records/);
+});
+
+/** One zstd batch of `n` minimal records (7 bytes each: no key, no value, no headers). */
+function minimalRecordsBatch(n: number): Buffer {
+  const one = Buffer.from([12, 0, 0, 0, 1, 1, 0]); // length 6, attributes, tsDelta 0, offsetDelta 0, key -1, value -1, 0 headers
+  const section = Buffer.alloc(one.length * n);
+  for (let i = 0; i < n; i++) one.copy(section, i * one.length);
+  const compressed = zstd.compress(section);
+  const batch = Buffer.alloc(L.RECORDS + compressed.length);
+  compressed.copy(batch, L.RECORDS);
+  batch.writeInt32BE(batch.length - L.BATCH_PREFIX_BYTES, L.BATCH_LENGTH);
+  batch.writeInt32BE(-1, L.PARTITION_LEADER_EPOCH);
+  batch.writeInt8(L.CURRENT_MAGIC, L.MAGIC);
+  batch.writeInt16BE(4, L.ATTRIBUTES); // zstd
+  batch.writeBigInt64BE(1_700_000_000_000n, L.BASE_TIMESTAMP);
+  batch.writeBigInt64BE(1_700_000_000_000n, L.MAX_TIMESTAMP);
+  batch.writeBigInt64BE(-1n, L.PRODUCER_ID);
+  batch.writeInt16BE(-1, L.PRODUCER_EPOCH);
+  batch.writeInt32BE(-1, L.BASE_SEQUENCE);
+  batch.writeInt32BE(n, L.RECORD_COUNT);
+  batch.writeUInt32BE(crc32c(batch, L.CRC_START, batch.length), L.CRC);
+  return batch;
+}
+
+test('dump streams a 4M-record batch record by record: peak RSS of the dump process under 300 MiB', async () => {
+  const n = 4_000_000;
+  const file = join(dir, 'minimal.log');
+  writeFileSync(file, minimalRecordsBatch(n));
+  // The child reports its own peak RSS on exit (a preload, so the CLI itself is unchanged).
+  const preload = join(dir, 'report-rss.js');
+  writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, `maxRSS=${process.resourceUsage().maxRSS}\\n`));\n");
+  const child = spawn(process.execPath, ['--require', preload, CLI, 'dump', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let lines = 0;
+  let last = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+    last = (last + chunk.toString('latin1')).slice(-200);
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stderr);
+  assert.equal(lines, n + 2, 'a batch line, one line per record and the summary');
+  assert.match(last, new RegExp(`# 1 batches, ${n} records`));
+  const rss = Number(/maxRSS=(\d+)/.exec(stderr)?.[1]) * 1024;
+  console.log(`# dump of ${n} records: peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+  assert.ok(rss > 0, stderr);
+  assert.ok(rss < 300 * 2 ** 20, `peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
 });

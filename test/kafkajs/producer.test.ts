@@ -97,3 +97,74 @@ test('ready() waits for room without sending, behind sends already waiting', asy
   assert.equal(full.stats().inFlightBytes, 500);
   assert.equal(f.pending.length, 3, 'ready() sent nothing');
 });
+
+/** Settles `p` into 'resolved', 'rejected: <message>' or 'pending' after a tick. */
+async function stateOf(p: Promise<unknown>): Promise<string> {
+  let state = 'pending';
+  p.then(
+    () => (state = 'resolved'),
+    (e: Error) => (state = `rejected: ${e.message}`),
+  );
+  await tick();
+  return state;
+}
+
+test('flush() with nothing sent, or everything acknowledged, resolves at once', async () => {
+  const { producer, pending } = fakeProducer();
+  const bp = boundedProducer(producer, { maxInFlightBytes: 1000 });
+  assert.equal(await stateOf(bp.flush()), 'resolved');
+  const s = bp.send(record(100, 'a'));
+  await tick();
+  pending[0].resolve();
+  await s;
+  assert.equal(await stateOf(bp.flush()), 'resolved');
+});
+
+test('flush() waits for sends in flight and sends still queued for room, not for later sends', async () => {
+  const { producer, pending } = fakeProducer();
+  const bp = boundedProducer(producer, { maxInFlightBytes: 1000 });
+  const sends = ['a', 'b', 'c'].map((tag) => bp.send(record(600, tag))); // a in flight, b and c wait
+  await tick();
+  assert.equal(pending.length, 1);
+  const flushed = bp.flush();
+  const later = bp.send(record(600, 'later')); // after the flush call: not waited for
+  assert.equal(await stateOf(flushed), 'pending');
+  pending[0].resolve(); // a done, b goes
+  assert.equal(await stateOf(flushed), 'pending');
+  pending[1].resolve(); // b done, c goes
+  assert.equal(await stateOf(flushed), 'pending', 'c was queued for room when flush was called');
+  assert.equal(pending.length, 3);
+  pending[2].resolve(); // c done, later goes
+  assert.equal(await stateOf(flushed), 'resolved');
+  await Promise.all(sends);
+  assert.equal(pending.length, 4);
+  assert.equal(await stateOf(later), 'pending', 'flush resolved while a later send is in flight');
+  assert.equal(await stateOf(bp.flush()), 'pending', 'a new flush waits for it');
+  pending[3].resolve();
+  await later;
+});
+
+test('flush() rejects with the first failure, once every earlier send has settled', async () => {
+  const { producer, pending } = fakeProducer();
+  const bp = boundedProducer(producer, { maxInFlightBytes: 1000 });
+  const sends = ['a', 'b', 'c'].map((tag) => bp.send(record(300, tag)).catch((e: Error) => e.message));
+  await tick();
+  const flushed = bp.flush();
+  pending[2].reject(new Error('c failed first'));
+  pending[0].reject(new Error('a failed second'));
+  assert.equal(await stateOf(flushed), 'pending', 'b is still in flight');
+  pending[1].resolve();
+  assert.equal(await stateOf(flushed), 'rejected: c failed first');
+  assert.deepEqual(await Promise.all(sends), ['a failed second', undefined, 'c failed first']);
+  // The failures are the sends' own to report; a flush after them has nothing left to wait for.
+  assert.equal(await stateOf(bp.flush()), 'resolved');
+});
+
+test('boundedProducer checks its arguments', () => {
+  const isArg = (name: string) => (e: unknown) => (e as { code?: string; argument?: string }).code === 'ERR_INVALID_ARGUMENT' && (e as { argument?: string }).argument === name;
+  const { producer } = fakeProducer();
+  assert.throws(() => boundedProducer(producer, { maxInFlightBytes: 0 }), isArg('maxInFlightBytes'));
+  assert.throws(() => boundedProducer(producer, 'x' as unknown as object), isArg('options'));
+  assert.throws(() => boundedProducer({} as KafkajsProducer), isArg('producer.send'));
+  assert.throws(() => boundedProducer(null as unknown as KafkajsProducer), isArg('producer.send'));
+});

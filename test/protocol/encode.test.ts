@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { KafkaArenaError } from '../../src/errors';
 import { codecForType, compressionTypeOf } from '../../src/protocol/compression';
 import { encodeRecordBatch, RecordInput } from '../../src/protocol/encode';
-import { decodeRecordBatches } from '../../src/protocol/record-batch';
+import { decodeRecordBatches } from '../../src/protocol/decode';
 
 const invalid = (err: unknown): boolean => err instanceof KafkaArenaError && err.code === 'ERR_INVALID_ARGUMENT';
 

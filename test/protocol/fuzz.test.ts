@@ -4,7 +4,7 @@ import { Arena } from '../../src/arena';
 import { KafkaArenaError } from '../../src/errors';
 import { crc32c } from '../../src/protocol/crc32c';
 import { encodeRecordBatch, RecordInput } from '../../src/protocol/encode';
-import { decodeRecordBatches } from '../../src/protocol/record-batch';
+import { decodeRecordBatches } from '../../src/protocol/decode';
 import type { CompressionName } from '../../src/protocol/compression';
 import { prng } from '../support/random';
 

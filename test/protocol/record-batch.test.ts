@@ -5,7 +5,7 @@ import { Arena } from '../../src/arena';
 import { CodecError, KafkaArenaError, ProtocolError } from '../../src/errors';
 import { crc32c } from '../../src/protocol/crc32c';
 import { encodeRecordBatch, RecordInput } from '../../src/protocol/encode';
-import { decodeRecordBatch, decodeRecordBatches, DecodedRecord, RecordBatch } from '../../src/protocol/record-batch';
+import { decodeRecordBatch, decodeRecordBatches, type DecodedRecord, type RecordBatch } from '../../src';
 import type { CompressionName } from '../../src/protocol/compression';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -626,4 +626,40 @@ test('an empty input and an empty batch', () => {
   assert.equal(b.lastOffset, 12n);
   assert.equal(b.baseTimestamp, -1);
   assert.deepEqual(b.records(), []);
+});
+
+test('a record view kept past release throws ERR_LEASE_RELEASED for key, value and headers, with or without an arena', () => {
+  const arena = new Arena({ maxBytes: 1 << 20, leakDetection: 'disabled', trimIntervalMs: 0 });
+  for (const [compression, options] of [
+    ['zstd', { arena }],
+    ['none', {}],
+    ['gzip', {}],
+  ] as const) {
+    const batch = decodeRecordBatch(encodeRecordBatch(SAMPLE, { compression }), options);
+    const c = batch.cursor();
+    assert.ok(c.advance());
+    const view = c.record;
+    assert.ok(view.value !== null);
+    batch.release();
+    const released = (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_LEASE_RELEASED';
+    assert.throws(() => view.value, released, `${compression}: value`);
+    assert.throws(() => view.key, released, `${compression}: key`);
+    assert.throws(() => view.headers, released, `${compression}: headers`);
+    assert.throws(() => view.toObject(), released, `${compression}: toObject`);
+  }
+  assert.equal(arena.stats().leasedCount, 0);
+  arena.close();
+});
+
+test('bad arguments to the decoders are ArgumentErrors naming the argument', () => {
+  const isArg = (name: string) => (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_INVALID_ARGUMENT' && (e as { argument?: string }).argument === name;
+  const good = encodeRecordBatch(SAMPLE);
+  for (const decode of [decodeRecordBatches, decodeRecordBatch] as Array<(b: unknown, o?: unknown) => unknown>) {
+    for (const bad of [null, undefined, 'bytes', 42, [1, 2, 3], new ArrayBuffer(8)]) assert.throws(() => decode(bad), isArg('bytes'), String(bad));
+    assert.throws(() => decode(good, 'opts'), isArg('options'));
+    assert.throws(() => decode(good, { verifyCrc: 'yes' }), isArg('verifyCrc'));
+    assert.throws(() => decode(good, { basePosition: -1 }), isArg('basePosition'));
+    assert.throws(() => decode(good, { views: 'string' }), isArg('views'));
+    assert.throws(() => decode(good, { arena: {} }), isArg('arena'));
+  }
 });

@@ -67,3 +67,41 @@ test('truncated and over-long varints are rejected', () => {
   // 5-byte varint: bits past 32 are ignored, as Kafka's ByteUtils.readVarint does.
   assert.deepEqual(readVarint(Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f]), 0), { value: 0x7fffffff, next: 5 });
 });
+
+test('the record decoder inlined readers agree with varint.ts on every input: value, end, and failure', async () => {
+  const { readInlined } = await import('../../src/protocol/record-view');
+  const run = (kind: 'varint' | 'zigzag' | 'varlong', d: Uint8Array, p: number, end: number) => {
+    try {
+      return readInlined(kind, d, p, end);
+    } catch (e) {
+      assert.equal((e as { code?: string }).code, 'ERR_BAD_VARINT', `${kind} threw ${String(e)}`);
+      return undefined;
+    }
+  };
+  const bytes = fc.uint8Array({ minLength: 0, maxLength: 12 });
+  // Arbitrary bytes: truncated, over-long and every length of encoding, at any start and end.
+  fc.assert(
+    fc.property(bytes, fc.nat(12), fc.nat(12), (d, a, b) => {
+      const p = Math.min(a, d.length);
+      const end = Math.max(p, Math.min(b, d.length));
+      const want32 = readVarint(d, p, end);
+      assert.deepEqual(run('varint', d, p, end), want32 && { value: want32.value, next: want32.next });
+      assert.deepEqual(run('zigzag', d, p, end), want32 && { value: want32.value, next: want32.next });
+      const want64 = readVarlong(d, p, end);
+      const got64 = run('varlong', d, p, end);
+      assert.deepEqual(got64, want64 && { value: want64.value, next: want64.next });
+    }),
+    { numRuns: 20000 },
+  );
+  // Encoded values: every int32 and every safe integer round-trips through both.
+  fc.assert(
+    fc.property(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.maxSafeInteger(), (v, w) => {
+      const b32 = ourVarint(v);
+      assert.deepEqual(run('varint', b32, 0, b32.length), { value: v, next: b32.length });
+      assert.deepEqual(run('zigzag', b32, 0, b32.length), { value: v, next: b32.length });
+      const b64 = ourVarlong(w);
+      assert.deepEqual(run('varlong', b64, 0, b64.length), { value: w, next: b64.length });
+    }),
+    { numRuns: 20000 },
+  );
+});
