@@ -1,11 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Arena, Lease } from '../arena';
 import { gzip } from '../codecs/gzip';
 import { lz4 } from '../codecs/lz4';
 import { snappy } from '../codecs/snappy';
 import { zstd } from '../codecs/zstd';
 import type { Codec, CodecName } from '../codecs/types';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
+import { activeFetchScope } from './scope';
 
 /** kafkajs's codec contract: one object per type, both methods async. */
 export interface KafkajsCodec {
@@ -51,20 +50,6 @@ export interface RegisteredCodecs {
   stats(): Record<CodecName, CodecStats>;
 }
 
-/**
- * The fetch a decompression belongs to. The consumer helper enters one per fetch (on kafkajs's
- * FETCH_START event), and kafkajs decodes the fetch response inside that async context, so the
- * codec knows which arena to use and which fetch the lease belongs to.
- * @internal
- */
-export interface FetchScope {
-  arena: Arena;
-  adopt(lease: Lease): void;
-}
-
-/** @internal */
-export const fetchScope = new AsyncLocalStorage<FetchScope>();
-
 const ALL: Record<CodecName, Codec> = { gzip, snappy, lz4, zstd };
 
 function emptyStats(): CodecStats {
@@ -106,7 +91,7 @@ function adapt(codec: Codec, level: number | undefined, maxOutputBytes: number, 
     async decompress(buffer) {
       const t0 = performance.now();
       try {
-        const scope = fetchScope.getStore();
+        const scope = activeFetchScope();
         let out: Buffer;
         if (scope !== undefined) {
           // Recycling mode: decode into the consumer's arena; the helper releases the lease.
