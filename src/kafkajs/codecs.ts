@@ -1,9 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Arena, Lease } from '../arena';
 import { CODEC_NAMES, codecs as ALL } from '../codecs/registry';
 import type { Codec, CodecName } from '../codecs/types';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
 import { integerArg, invalid, oneOfArg, optionsArg } from '../validate';
+import { activeFetchScope } from './scope';
 
 /** kafkajs's codec contract: one object per type, both methods async. */
 export interface KafkajsCodec {
@@ -49,19 +48,6 @@ export interface RegisteredCodecs {
   stats(): Record<CodecName, CodecStats>;
 }
 
-/**
- * The fetch a decompression belongs to. The consumer helper enters one per fetch (on kafkajs's
- * FETCH_START event), and kafkajs decodes the fetch response inside that async context, so the
- * codec knows which arena to use and which fetch the lease belongs to.
- * @internal
- */
-export interface FetchScope {
-  arena: Arena;
-  adopt(lease: Lease): void;
-}
-
-/** @internal */
-export const fetchScope = new AsyncLocalStorage<FetchScope>();
 
 function emptyStats(): CodecStats {
   return {
@@ -102,7 +88,7 @@ function adapt(codec: Codec, level: number | undefined, maxOutputBytes: number, 
     async decompress(buffer) {
       const t0 = performance.now();
       try {
-        const scope = fetchScope.getStore();
+        const scope = activeFetchScope();
         let out: Buffer;
         if (scope !== undefined) {
           // Recycling mode: decode into the consumer's arena; the helper releases the lease.

@@ -6,9 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Arena, ByteQueue } from '../../src';
-import { arenaConsumer, boundedProducer, codecStats, recordBytes, registerCodecs, type KafkajsMessage, type KafkajsProducer } from '../../src/kafkajs';
+import { arenaConsumer, boundedProducer, codecStats, recordBytes, registerCodecs, type KafkajsProducer } from '../../src/kafkajs';
 import { brokerSkipReason, kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName, waitUntil, type Broker } from '../broker/harness';
 import { kcatConsume, kcatProduce } from '../broker/kcat';
 import { checksum, errorLog, jsonEvent, Ledger, prng, sleep } from './broker-support';
@@ -79,7 +79,7 @@ describe('kafkajs adapter memory bounds on the mock broker', { skip, concurrency
     // than the arena, so only the consumer's pause can stop the intake.
     interface Item {
       partition: number;
-      messages: KafkajsMessage[];
+      messages: KafkaMessage[];
       done: () => void;
       bytes: number;
     }
@@ -183,7 +183,7 @@ describe('kafkajs adapter memory bounds on the mock broker', { skip, concurrency
     a.on(a.events.GROUP_JOIN, (e) => aJoins.push(e.payload.memberAssignment));
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
-    const queue = new ByteQueue<{ partition: number; messages: KafkajsMessage[]; done: () => void }>({ capacityBytes: 64 << 20, sizeOf: () => 1 });
+    const queue = new ByteQueue<{ partition: number; messages: KafkaMessage[]; done: () => void }>({ capacityBytes: 64 << 20, sizeOf: () => 1 });
     const processor = (async () => {
       await gate;
       for await (const item of queue) {
