@@ -1,5 +1,7 @@
 import { bufferView } from '../buffer-view';
-import type { Arena, Lease } from '../arena';
+import { Lease } from '../arena/arena';
+import type { Arena } from '../arena';
+import type { Codec } from '../codecs/types';
 import { KafkaArenaError, LeaseError, ProtocolError } from '../errors';
 import { codecForType, COMPRESSION_NAMES, CompressionName } from './compression';
 import { crc32c } from './crc32c';
@@ -725,7 +727,32 @@ export function decodeRecordBatch(bytes: Uint8Array, options: DecodeOptions = {}
   return decodeBatchAt(bytes, dv, 0, batchLength, base, options);
 }
 
-function decodeBatchAt(bytes: Uint8Array, dv: DataView, p: number, batchLength: number, base: number, options: DecodeOptions): RecordBatch<Uint8Array> {
+/**
+ * @internal For the worker pool (src/pool): how a compressed batch's records section becomes
+ * bytes. The default decompresses here; the pool hands over the lease a worker already filled
+ * (or throws the error the worker met), so checks, error wrapping and batch objects stay the
+ * ones of {@link decodeRecordBatch}.
+ */
+export type RecordsDecompressor = (codec: Codec, input: Uint8Array, options: DecodeOptions) => Buffer | Lease;
+
+const decompressHere: RecordsDecompressor = (codec, input, options) =>
+  options.arena ? codec.decompress(input, { arena: options.arena, maxOutputBytes: options.maxOutputBytes }) : codec.decompress(input, { maxOutputBytes: options.maxOutputBytes });
+
+/** @internal {@link decodeRecordBatch} (one complete batch at the start of `bytes`) with the pool's decompressor. */
+export function decodeRecordBatchWith(bytes: Uint8Array, options: DecodeOptions, decompress: RecordsDecompressor): RecordBatch<Uint8Array> {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeBatchAt(bytes, dv, 0, dv.getInt32(8), options.basePosition ?? 0, options, decompress);
+}
+
+function decodeBatchAt(
+  bytes: Uint8Array,
+  dv: DataView,
+  p: number,
+  batchLength: number,
+  base: number,
+  options: DecodeOptions,
+  decompress: RecordsDecompressor = decompressHere,
+): RecordBatch<Uint8Array> {
   const position = base + p;
   const magic = batchLength >= 5 ? dv.getInt8(p + 16) : -1;
   if (magic !== 2) {
@@ -775,11 +802,12 @@ function decodeBatchAt(bytes: Uint8Array, dv: DataView, p: number, batchLength: 
     const codec = codecForType(type, position);
     const input = bytes.subarray(recordsStart, end);
     try {
-      if (options.arena) {
-        lease = codec.decompress(input, { arena: options.arena, maxOutputBytes: options.maxOutputBytes });
+      const out = decompress(codec, input, options);
+      if (out instanceof Lease) {
+        lease = out;
         data = lease.bytes;
       } else {
-        data = codec.decompress(input, { maxOutputBytes: options.maxOutputBytes });
+        data = out;
       }
     } catch (err) {
       if (err instanceof KafkaArenaError && !(err instanceof ProtocolError)) {
