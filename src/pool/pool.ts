@@ -61,6 +61,12 @@ interface Slot {
 
 /** Jobs sent ahead to one worker, so it never waits for the main thread between two. */
 const PER_WORKER = 2;
+/**
+ * Input staging buffers come back from the workers and are reused: a fresh ArrayBuffer for each
+ * copy costs its page faults, several times the copy itself at batch sizes (docs/pool.md).
+ * Buffers above this size are not kept.
+ */
+const MAX_STAGING_BYTES = 8 * 1024 * 1024;
 const WORKER_FILE = join(__dirname, 'worker.js');
 
 /**
@@ -82,6 +88,8 @@ export class WorkerPool {
   readonly workers: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
+  /** Idle input staging buffers, returned by the workers. */
+  readonly #staging: ArrayBuffer[] = [];
   #nextId = 1;
   #closed = false;
   #completed = 0;
@@ -142,11 +150,11 @@ export class WorkerPool {
         outLength = guess;
       }
     }
-    const copy = new Uint8Array(input.length);
+    const copy = this.#stage(input.length);
     copy.set(input);
     const out = lease === undefined ? undefined : (lease.bytes.buffer as ArrayBuffer);
     const msg: JobMessage = { kind: 'job', id: this.#nextId++, codec: codec.name, input: copy, recordsAt, crc, maxOutputBytes: maxOutputBytes as number, out, outLength };
-    const transfer: ArrayBuffer[] = [copy.buffer];
+    const transfer: ArrayBuffer[] = [copy.buffer as ArrayBuffer];
     if (out !== undefined) transfer.push(out);
     const outcome = new Promise<JobOutcome>((resolve, reject) => {
       this.#queue.push({ msg, transfer, lease, arena, resolve, reject });
@@ -211,7 +219,25 @@ export class WorkerPool {
     }
   }
 
+  /** A staging view of `n` bytes: the smallest idle buffer that holds it (and is at most 4x), or a new one. */
+  #stage(n: number): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.#staging.length; i++) {
+      const c = this.#staging[i].byteLength;
+      if (c >= n && c <= 4 * n + 65536 && (best < 0 || c < this.#staging[best].byteLength)) best = i;
+    }
+    if (best < 0) return new Uint8Array(new ArrayBuffer(Math.max(n, 4096)), 0, n);
+    const [buffer] = this.#staging.splice(best, 1);
+    return new Uint8Array(buffer, 0, n);
+  }
+
   #onResult(slot: Slot, msg: ResultMessage): void {
+    const buffer = msg.input?.buffer as ArrayBuffer | undefined;
+    if (buffer !== undefined && buffer.byteLength <= MAX_STAGING_BYTES) {
+      // Keep about one per job in flight; drop the oldest beyond that.
+      this.#staging.push(buffer);
+      if (this.#staging.length > this.workers * PER_WORKER + 2) this.#staging.shift();
+    }
     const job = slot.jobs.get(msg.id);
     if (job === undefined) return;
     slot.jobs.delete(msg.id);

@@ -47,6 +47,8 @@ export interface SerializedError {
 /** Worker -> main. `out` always comes back when it was sent (transferred), whatever the outcome. */
 export interface ResultMessage {
   id: number;
+  /** The job's input buffer, sent back (transferred) for the pool to reuse as staging. */
+  input: Uint8Array;
   out?: ArrayBuffer;
   /** Decompressed bytes: in `out` when `spill` is absent. */
   n: number;

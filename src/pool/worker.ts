@@ -23,12 +23,12 @@ function own(buf: Uint8Array): Uint8Array {
 }
 
 function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] } {
-  const { id, out } = job;
-  const transfer: ArrayBuffer[] = out ? [out] : [];
+  const { id, out, input } = job;
+  const transfer: ArrayBuffer[] = [input.buffer as ArrayBuffer];
+  if (out !== undefined) transfer.push(out);
   try {
-    const input = job.input;
     if (job.crc !== undefined && crc32c(input, 0, input.length) !== job.crc) {
-      return { result: { id, out, n: 0, crcMismatch: true }, transfer };
+      return { result: { id, input, out, n: 0, crcMismatch: true }, transfer };
     }
     const codec = codecs[job.codec];
     const records = job.recordsAt === 0 ? input : input.subarray(job.recordsAt);
@@ -36,7 +36,7 @@ function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] 
     if (out !== undefined) {
       try {
         const decoded = codec.decompress(records, { out: new Uint8Array(out, 0, job.outLength), maxOutputBytes });
-        return { result: { id, out, n: decoded.length }, transfer };
+        return { result: { id, input, out, n: decoded.length }, transfer };
       } catch (err) {
         // The size guessed on the main thread was too small (gzip's ISIZE of a multi-member
         // input, a forged header): decode again without a target, below.
@@ -45,9 +45,9 @@ function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] 
     }
     const spill = own(codec.decompress(records, { maxOutputBytes }));
     transfer.push(spill.buffer as ArrayBuffer);
-    return { result: { id, out, n: spill.length, spill }, transfer };
+    return { result: { id, input, out, n: spill.length, spill }, transfer };
   } catch (err) {
-    return { result: { id, out, n: 0, error: serialize(err) }, transfer };
+    return { result: { id, input, out, n: 0, error: serialize(err) }, transfer };
   }
 }
 
