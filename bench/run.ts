@@ -10,6 +10,7 @@ const BENCHES: Array<[string, () => Promise<{ run(): string | Promise<string> }>
   ['crc32c', () => import('./crc32c')],
   ['record-batch', () => import('./record-batch')],
   ['e2e', () => import('./e2e')],
+  ['pool', () => import('./pool')],
 ];
 
 async function main(): Promise<void> {

@@ -30,6 +30,9 @@ export const ERROR_CODES = Object.freeze([
   'ERR_BAD_VARINT',
   'ERR_UNSUPPORTED_MAGIC',
   'ERR_UNKNOWN_COMPRESSION',
+  // Worker pool
+  'ERR_POOL_CLOSED',
+  'ERR_WORKER_EXITED',
 ] as const);
 
 /** Stable error codes. */
@@ -99,3 +102,10 @@ export class ProtocolError extends KafkaArenaError {
     this.position = position;
   }
 }
+
+/**
+ * A worker pool job that did not run to its end: `ERR_POOL_CLOSED` (the pool was closed with the
+ * job queued or in flight) or `ERR_WORKER_EXITED` (its worker thread died). The job's memory
+ * was given back.
+ */
+export class PoolError extends KafkaArenaError {}

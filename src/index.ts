@@ -10,3 +10,4 @@ export * from './errors';
 export * from './arena';
 export * from './codecs';
 export * from './protocol';
+export * from './pool';

@@ -7,6 +7,7 @@ import { classSize } from './size-classes';
 import { bufferView } from '../buffer-view';
 import { detachArrayBuffer } from './detach';
 import { LeakDetectionLevel, LeakReport, resolveLeakLevel } from './leak';
+import { arenaMemory, leaseMemory } from './internal';
 
 /** Options for {@link Arena}. */
 export interface ArenaOptions {
@@ -222,6 +223,17 @@ export class Lease {
   /** A copy of `bytes` that the caller owns and that survives release. */
   copy(): Buffer {
     return Buffer.from(this.bytes);
+  }
+
+  // @internal The worker pool's hook (see ./internal.ts): not on the public type.
+  static {
+    leaseMemory.restore = (lease, buffer) => {
+      if (lease.#refs === 0) throw released('restore');
+      if (buffer.byteLength !== lease.#grant.capacity) invalid('buffer', `an ArrayBuffer of the lease's ${lease.#grant.capacity} bytes`, buffer);
+      lease.#buffer = buffer;
+      lease.#bytes = bufferView(buffer, 0, lease.#grant.requested);
+      arenaMemory.rewatch(lease.#arena, lease.#grant, buffer);
+    };
   }
 }
 
@@ -487,6 +499,15 @@ export class Arena extends EventEmitter {
       this.#startTrimTimer();
     }
     this.#pump();
+  }
+
+  // @internal The worker pool's hook (see ./internal.ts): a lease's memory came back in a new ArrayBuffer.
+  static {
+    arenaMemory.rewatch = (arena, grant, buffer) => {
+      const a = arena as Arena;
+      a.#memoryRegistry.unregister(grant as Grant);
+      a.#memoryRegistry.register(buffer, grant as Grant, grant as Grant);
+    };
   }
 
   #reclaimed(grant: Grant): void {

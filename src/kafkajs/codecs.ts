@@ -1,8 +1,11 @@
+import type { Lease } from '../arena';
 import { CODEC_NAMES, codecs as ALL } from '../codecs/registry';
 import type { Codec, CodecName } from '../codecs/types';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
 import { integerArg, invalid, oneOfArg, optionsArg } from '../validate';
 import { activeFetchScope } from './scope';
+import { kafkajsDecompress, type KafkajsDecompress } from '../pool/kafkajs';
+import type { WorkerPool } from '../pool/pool';
 
 /** kafkajs's codec contract: one object per type, both methods async. */
 export interface KafkajsCodec {
@@ -40,6 +43,8 @@ export interface RegisterCodecsOptions {
   levels?: Partial<Record<CodecName, number>>;
   /** Cap on one batch's decompressed size. Default 256 MiB. */
   maxOutputBytes?: number;
+  /** Decompress batches from a size threshold up on this pool's workers, in plain and recycling mode. */
+  pool?: WorkerPool;
 }
 
 /** The registered codecs and their counters. */
@@ -67,7 +72,7 @@ function emptyStats(): CodecStats {
 
 const registry = new Map<CodecName, CodecStats>();
 
-function adapt(codec: Codec, level: number | undefined, maxOutputBytes: number, stats: CodecStats): KafkajsCodec {
+function adapt(codec: Codec, level: number | undefined, maxOutputBytes: number, stats: CodecStats, decode: KafkajsDecompress): KafkajsCodec {
   return {
     async compress(encoder) {
       const input = encoder.buffer;
@@ -92,12 +97,12 @@ function adapt(codec: Codec, level: number | undefined, maxOutputBytes: number, 
         let out: Buffer;
         if (scope !== undefined) {
           // Recycling mode: decode into the consumer's arena; the helper releases the lease.
-          const lease = codec.decompress(buffer, { arena: scope.arena, maxOutputBytes });
+          const lease = (await decode(codec, buffer, scope.arena, maxOutputBytes)) as Lease;
           scope.adopt(lease);
           stats.decompressIntoLeases++;
           out = lease.bytes;
         } else {
-          out = codec.decompress(buffer, { maxOutputBytes });
+          out = (await decode(codec, buffer, undefined, maxOutputBytes)) as Buffer;
         }
         stats.decompressCalls++;
         stats.decompressBytesIn += buffer.length;
@@ -144,7 +149,7 @@ export function registerCodecs(compressionCodecs: CompressionCodecsMap, options?
       stats = emptyStats();
       registry.set(name, stats);
     }
-    const adapted = adapt(codec, levels[name] as number | undefined, maxOutputBytes, stats);
+    const adapted = adapt(codec, levels[name] as number | undefined, maxOutputBytes, stats, kafkajsDecompress(opts.pool));
     compressionCodecs[codec.kafkaType] = () => adapted;
   }
   return { stats: codecStats };

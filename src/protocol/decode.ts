@@ -1,5 +1,5 @@
-import { Arena } from '../arena/arena';
-import type { Lease } from '../arena';
+import { Arena, Lease } from '../arena/arena';
+import type { Codec } from '../codecs/types';
 import { KafkaArenaError, ProtocolError } from '../errors';
 import { booleanArg, bytesArg, integerArg, invalid, oneOfArg, optionsArg } from '../validate';
 import { codecForType } from './compression';
@@ -135,7 +135,7 @@ export function decodeRecordBatch(bytes: Uint8Array, options?: DecodeOptions): R
 }
 
 /** The options, checked, with their defaults. */
-interface Checked {
+export interface Checked {
   arena: Arena | undefined;
   verifyCrc: boolean;
   maxOutputBytes: number | undefined;
@@ -159,7 +159,34 @@ function checkOptions(options: DecodeOptions | undefined): Checked {
 /** Bytes from the batch start to the end of the magic byte. */
 const THROUGH_MAGIC = MAGIC + 1 - BATCH_PREFIX_BYTES;
 
-function decodeBatchAt(bytes: Uint8Array, dv: DataView, p: number, batchLength: number, options: Checked): RecordBatch<Uint8Array> {
+/**
+ * @internal For the worker pool (src/pool): how a compressed batch's records section becomes
+ * bytes. The default decompresses here; the pool hands over the lease a worker already filled
+ * (or throws the error the worker met), so checks, error wrapping and batch objects stay the
+ * ones of {@link decodeRecordBatch}.
+ */
+export type RecordsDecompressor = (codec: Codec, input: Uint8Array, options: Checked) => Buffer | Lease;
+
+const decompressHere: RecordsDecompressor = (codec, input, options) =>
+  options.arena !== undefined
+    ? codec.decompress(input, { arena: options.arena, maxOutputBytes: options.maxOutputBytes })
+    : codec.decompress(input, { maxOutputBytes: options.maxOutputBytes });
+
+/** @internal {@link decodeRecordBatch} (one complete batch at the start of `bytes`) with the pool's decompressor. */
+export function decodeRecordBatchWith(bytes: Uint8Array, options: DecodeOptions | undefined, decompress: RecordsDecompressor): RecordBatch<Uint8Array> {
+  const opts = checkOptions(options);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeBatchAt(bytes, dv, 0, dv.getInt32(BATCH_LENGTH), opts, decompress);
+}
+
+function decodeBatchAt(
+  bytes: Uint8Array,
+  dv: DataView,
+  p: number,
+  batchLength: number,
+  options: Checked,
+  decompress: RecordsDecompressor = decompressHere,
+): RecordBatch<Uint8Array> {
   const position = options.basePosition + p;
   const magic = batchLength >= THROUGH_MAGIC ? dv.getInt8(p + MAGIC) : -1;
   if (magic !== CURRENT_MAGIC) {
@@ -209,11 +236,12 @@ function decodeBatchAt(bytes: Uint8Array, dv: DataView, p: number, batchLength: 
     const codec = codecForType(type, position);
     const input = bytes.subarray(recordsStart, end);
     try {
-      if (options.arena !== undefined) {
-        lease = codec.decompress(input, { arena: options.arena, maxOutputBytes: options.maxOutputBytes });
+      const out = decompress(codec, input, options);
+      if (out instanceof Lease) {
+        lease = out;
         data = lease.bytes;
       } else {
-        data = codec.decompress(input, { maxOutputBytes: options.maxOutputBytes });
+        data = out;
       }
     } catch (err) {
       if (err instanceof KafkaArenaError && !(err instanceof ProtocolError)) {

@@ -1,0 +1,493 @@
+/**
+ * The worker pool (src/pool) against the synchronous calls on the main thread, on this machine's
+ * cores. Sections (each a table in bench/results/pool.md, figures in pool.json, charts pool-*.svg):
+ *   1. records/s: pool.decodeRecordBatches vs decodeRecordBatches over 1 MiB batches of JSON
+ *      events, every record's key and value touched, per codec, with 1 and 2 workers;
+ *   2. aggregate zstd MB/s of the pool (jobs kept in flight) vs single-thread native zstd-napi and
+ *      our WASM zstd on the main thread, at 256 KiB and 1 MiB;
+ *   3. event-loop delay (monitorEventLoopDelay p99 / max) while 256 MiB of 1 MiB zstd batches
+ *      decompress: synchronously (yielding between batches, and per 16-batch fetch) vs the pool;
+ *   4. small batches: main-thread time per batch, sync vs the pool's hand-off, per codec and size
+ *      (the threshold registerCodecs uses);
+ *   5. the compressed input to a worker: copied vs transferred, 4 KiB to 4 MiB;
+ *   6. kafkajs against the mock broker, registerCodecs with and without { pool }: msgs/s and
+ *      event-loop delay, plain and recycling mode.
+ * Cases of a row run interleaved in rounds (median), so load on the shared machine hits them alike.
+ *   node build/bench/pool.js [--quick] [sections...]   e.g. node build/bench/pool.js records latency
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { CompressionCodecs, Kafka } from 'kafkajs';
+import { Arena, codecs, decodeRecordBatches, encodeRecordBatch, WorkerPool, type CodecName } from '../src';
+import { arenaConsumer, registerCodecs } from '../src/kafkajs';
+import { kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName } from '../test/broker/harness';
+import { kcatProduce } from '../test/broker/kcat';
+import { BenchCase, BenchResult, QUICK, barChartSvg, fmt, jsonEvent, jsonEvents, machine, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const zstdNapi = require('zstd-napi');
+
+const CODECS: CodecName[] = ['zstd', 'lz4', 'snappy', 'gzip'];
+const MiB = 1024 * 1024;
+let sink = 0;
+
+/** `count` record batches of ~1 MiB of JSON events each (distinct records), compressed with `codec`. */
+function jsonBatches(codec: CodecName | 'none', count: number, batchBytes = MiB): { bytes: Buffer; records: number } {
+  const rand = prng(9);
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (let b = 0; b < count; b++) {
+    const recs = [];
+    for (let size = 0; size < batchBytes; offset++) {
+      const key = `user-${Math.floor(rand() * 1e6)}`;
+      const value = jsonEvent(rand, offset);
+      recs.push({ key, value, timestamp: 1763700000000 + offset });
+      size += key.length + value.length + 12;
+    }
+    parts.push(encodeRecordBatch(recs, { compression: codec, baseOffset: BigInt(offset - recs.length) }));
+  }
+  return { bytes: Buffer.concat(parts), records: offset };
+}
+
+function touch(b: { cursor(): { advance(): boolean; record: { key: Uint8Array | null; value: Uint8Array | null } } }): number {
+  let n = 0;
+  for (const c = b.cursor(); c.advance(); n++) sink += (c.record.key?.length ?? 0) + (c.record.value?.length ?? 0);
+  return n;
+}
+
+// ---------- 1. records/s ----------
+
+async function records(pools: Map<number, WorkerPool>): Promise<{ results: BenchResult[]; md: string }> {
+  const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
+  const cases: BenchCase[] = [];
+  const batches = QUICK ? 4 : 16;
+  for (const codec of CODECS) {
+    const { bytes, records: n } = jsonBatches(codec, batches);
+    cases.push({
+      group: codec,
+      name: 'sync decodeRecordBatches',
+      fn: () => {
+        const d = decodeRecordBatches(bytes, { arena });
+        let c = 0;
+        for (const b of d) c += touch(b);
+        d.release();
+        if (c !== n) throw new Error(`decoded ${c} of ${n}`);
+      },
+      records: n,
+      bytes: bytes.length,
+    });
+    for (const [workers, pool] of pools) {
+      cases.push({
+        group: codec,
+        name: `pool, ${workers} worker${workers > 1 ? 's' : ''}`,
+        fn: () => {},
+        asyncFn: async () => {
+          let c = 0;
+          for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
+            c += touch(b);
+            b.release();
+          }
+          if (c !== n) throw new Error(`pool decoded ${c} of ${n}`);
+        },
+        records: n,
+        bytes: bytes.length,
+      });
+    }
+  }
+  const results = await runCases(cases, { maxTime: 1 });
+  arena.close();
+  const sync = (g: string) => results.find((r) => r.group === g && r.name.startsWith('sync'))!.recordsPerSec!;
+  const md = pivotTable(results, (r) => `${fmt(r.recordsPerSec! / 1e6, 2)} (${fmt(r.recordsPerSec! / sync(r.group), 2)}×, ±${fmt(r.spreadPercent)} %)`, 'codec');
+  writeSvg('pool-records', barChartSvg(`Record batches of 1 MiB JSON: M records/s, pool vs sync (${machine().node})`, 'M records/s', results, (r) => r.recordsPerSec! / 1e6));
+  return { results, md };
+}
+
+// ---------- 2. aggregate zstd MB/s ----------
+
+async function aggregate(pools: Map<number, WorkerPool>): Promise<{ results: BenchResult[]; md: string }> {
+  const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
+  const cases: BenchCase[] = [];
+  const JOBS = 16;
+  for (const [label, size] of [['256 KiB', 256 * 1024], ['1 MiB', MiB]] as const) {
+    const inputs = Array.from({ length: JOBS }, (_, i) => codecs.zstd.compress(jsonEvents(size, 100 + i), { level: 3 }));
+    const bytes = JOBS * size;
+    cases.push({ group: label, name: 'zstd-napi (native), main thread', fn: () => inputs.forEach((b) => (sink += zstdNapi.decompress(b).length)), bytes });
+    cases.push({ group: label, name: 'kafka-arena WASM, main thread', fn: () => inputs.forEach((b) => codecs.zstd.decompress(b, { arena }).release()), bytes });
+    for (const [workers, pool] of pools) {
+      cases.push({
+        group: label,
+        name: `pool, ${workers} worker${workers > 1 ? 's' : ''} (WASM)`,
+        fn: () => {},
+        asyncFn: async () => {
+          const leases = await Promise.all(inputs.map((b) => pool.decompress('zstd', b, { arena })));
+          for (const l of leases) l.release();
+        },
+        bytes,
+      });
+    }
+  }
+  const results = await runCases(cases, { maxTime: 1 });
+  arena.close();
+  const napi = (g: string) => results.find((r) => r.group === g && r.name.startsWith('zstd-napi'))!.mbPerSec!;
+  const md = pivotTable(results, (r) => `${fmt(r.mbPerSec)} (${fmt(r.mbPerSec! / napi(r.group), 2)}×, ±${fmt(r.spreadPercent)} %)`, 'output per job');
+  writeSvg('pool-zstd-mbps', barChartSvg(`zstd decompression, aggregate MB/s of output (${machine().node})`, 'MB/s', results, (r) => r.mbPerSec));
+  return { results, md };
+}
+
+// ---------- 3. event-loop delay ----------
+
+interface DelayRow {
+  mode: string;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  seconds: number;
+  mbPerSec: number;
+}
+
+async function latency(pools: Map<number, WorkerPool>): Promise<{ rows: DelayRow[]; md: string }> {
+  const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
+  const distinct = 16;
+  const { bytes } = jsonBatches('zstd', distinct);
+  const totalMiB = QUICK ? 32 : 256;
+  const rounds = totalMiB / distinct; // each round decodes the 16 distinct 1 MiB batches once
+  const tick = () => new Promise((r) => setImmediate(r));
+  const modes: Array<[string, () => Promise<void>]> = [
+    [
+      'sync, one decodeRecordBatches per 16-batch fetch',
+      async () => {
+        for (let r = 0; r < rounds; r++) {
+          decodeRecordBatches(bytes, { arena }).release();
+          await tick();
+        }
+      },
+    ],
+    [
+      'sync, one batch at a time, yielding between batches',
+      async () => {
+        const one = decodeRecordBatches(bytes).batches.map((b) => bytes.subarray(b.position, b.position + b.byteLength));
+        for (let r = 0; r < rounds; r++) {
+          for (const b of one) {
+            decodeRecordBatches(b, { arena }).release();
+            await tick();
+          }
+        }
+      },
+    ],
+  ];
+  for (const [workers, pool] of pools) {
+    modes.push([
+      `pool.decodeRecordBatches, ${workers} worker${workers > 1 ? 's' : ''}`,
+      async () => {
+        for (let r = 0; r < rounds; r++) for await (const b of pool.decodeRecordBatches(bytes, { arena })) b.release();
+      },
+    ]);
+  }
+  const rows: DelayRow[] = [];
+  const reps = QUICK ? 1 : 3;
+  const samples = new Map<string, DelayRow[]>();
+  for (const [, fn] of modes) await fn(); // warm-up: JIT, WASM instances, the arena's pool
+  for (let rep = 0; rep < reps; rep++) {
+    for (let i = 0; i < modes.length; i++) {
+      const [mode, fn] = modes[(i + rep) % modes.length];
+      const h = monitorEventLoopDelay({ resolution: 1 });
+      h.enable();
+      const t0 = performance.now();
+      await fn();
+      const s = (performance.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, 2)); // lets the monitor record the last block
+      h.disable();
+      const row = { mode, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, meanMs: h.mean / 1e6, seconds: s, mbPerSec: (totalMiB * MiB) / 1e6 / s };
+      samples.set(mode, [...(samples.get(mode) ?? []), row]);
+    }
+  }
+  for (const [mode] of modes) {
+    const rs = samples.get(mode)!.sort((a, b) => a.maxMs - b.maxMs);
+    rows.push(rs[rs.length >> 1]); // the median run by max delay
+  }
+  arena.close();
+  const md = [
+    `| mode (${totalMiB} MiB of 1 MiB zstd batches) | p99 delay ms | max delay ms | mean ms | MB/s of output |`,
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.mode} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 2)} | ${fmt(r.meanMs, 2)} | ${fmt(r.mbPerSec)} |`),
+  ].join('\n');
+  const asResults = (key: 'p99Ms' | 'maxMs'): BenchResult[] => rows.map((r) => ({ group: key === 'p99Ms' ? 'p99' : 'max', name: r.mode, opsPerSec: r[key], spreadPercent: 0, rounds: reps }));
+  writeSvg('pool-event-loop', barChartSvg(`Event-loop delay while 256 MiB of zstd decompresses, ms (lower is better; ${machine().node})`, 'ms', [...asResults('p99Ms'), ...asResults('maxMs')], (r) => r.opsPerSec));
+  return { rows, md };
+}
+
+// ---------- 4. small batches: main-thread time per batch ----------
+
+interface SmallRow {
+  codec: CodecName;
+  rawBytes: number;
+  compressedBytes: number;
+  syncUs: number;
+  poolMainUs: number;
+  poolWallUs: number;
+}
+
+async function small(pool: WorkerPool): Promise<{ rows: SmallRow[]; thresholds: Record<string, number | null>; md: string }> {
+  const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
+  const sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((k) => k * 1024);
+  const rows: SmallRow[] = [];
+  const N = QUICK ? 200 : 1000;
+  const reps = QUICK ? 1 : 5;
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  for (const codec of CODECS) {
+    for (const raw of sizes) {
+      const input = codecs[codec].compress(jsonEvents(raw, raw));
+      const syncT: number[] = [];
+      const mainT: number[] = [];
+      const wallT: number[] = [];
+      for (let rep = 0; rep < reps; rep++) {
+        let t0 = performance.now();
+        for (let i = 0; i < N; i++) codecs[codec].decompress(input, { arena }).release();
+        syncT.push(((performance.now() - t0) * 1000) / N);
+        // The pool with 8 jobs in flight, as kafkajs's concurrent fetches or the read-ahead keep it:
+        // the event loop's active time per batch is what the main thread spends on it.
+        const elu0 = performance.eventLoopUtilization();
+        t0 = performance.now();
+        let next = 0;
+        const lane = async () => {
+          while (next < N) {
+            next++;
+            (await pool.decompress(codec, input, { arena })).release();
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, lane));
+        const elu = performance.eventLoopUtilization(elu0);
+        wallT.push(((performance.now() - t0) * 1000) / N);
+        mainT.push((elu.active * 1000) / N);
+      }
+      rows.push({ codec, rawBytes: raw, compressedBytes: input.length, syncUs: median(syncT), poolMainUs: median(mainT), poolWallUs: median(wallT) });
+    }
+  }
+  arena.close();
+  const thresholds: Record<string, number | null> = {};
+  for (const codec of CODECS) {
+    // The smallest compressed size from which the hand-off costs the main thread less than decoding.
+    const rs = rows.filter((r) => r.codec === codec);
+    const first = rs.findIndex((r, i) => rs.slice(i).every((x) => x.poolMainUs < x.syncUs));
+    thresholds[codec] = first >= 0 ? rs[first].compressedBytes : null;
+  }
+  const md = [
+    '| codec | raw | compressed | sync µs/batch | pool: main thread µs/batch | pool: wall µs/batch (8 in flight) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.codec} | ${fmt(r.rawBytes / 1024)} KiB | ${fmt(r.compressedBytes)} B | ${fmt(r.syncUs, 1)} | ${fmt(r.poolMainUs, 1)} | ${fmt(r.poolWallUs, 1)} |`),
+    '',
+    `Threshold (compressed bytes from which the pool costs the main thread less): ${CODECS.map((c) => `${c} ${thresholds[c] === null ? 'none' : fmt(thresholds[c]!)}`).join(', ')}.`,
+  ].join('\n');
+  return { rows, thresholds, md };
+}
+
+// ---------- 5. input: copy vs transfer ----------
+
+interface CopyRow {
+  size: number;
+  copyUs: number;
+  reusedUs: number;
+  transferUs: number;
+  cloneUs: number;
+}
+
+async function inputTransfer(): Promise<{ rows: CopyRow[]; md: string }> {
+  // An echo worker: sends back what it got (by transfer), so each case is one round trip.
+  const echo = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     parentPort.on('message', (m) => parentPort.postMessage(m, m.buffer instanceof ArrayBuffer ? [m.buffer] : []));`,
+    { eval: true },
+  );
+  const roundTrip = (msg: { buffer: ArrayBuffer | Uint8Array }, transfer: ArrayBuffer[]) =>
+    new Promise<{ buffer: ArrayBuffer }>((resolve) => {
+      echo.once('message', resolve);
+      echo.postMessage(msg, transfer);
+    });
+  const rows: CopyRow[] = [];
+  for (const size of [4, 16, 64, 256, 1024, 4096].map((k) => k * 1024)) {
+    const N = Math.max(QUICK ? 10 : 30, Math.min(QUICK ? 50 : 300, Math.floor((16 * MiB) / size)));
+    // The input as the codec receives it: a view into a larger response buffer.
+    const response = Buffer.alloc(size * 2 + 100, 7);
+    const view = response.subarray(50, 50 + size);
+    let owned = new Uint8Array(size).buffer as ArrayBuffer;
+    let staging = new Uint8Array(size).buffer as ArrayBuffer;
+    const t = { copy: [] as number[], reused: [] as number[], transfer: [] as number[], clone: [] as number[] };
+    for (let rep = 0; rep < 5; rep++) {
+      let t0 = performance.now();
+      for (let i = 0; i < N; i++) {
+        const copy = new Uint8Array(view.length);
+        copy.set(view);
+        await roundTrip({ buffer: copy.buffer }, [copy.buffer]);
+      }
+      t.copy.push(((performance.now() - t0) * 1000) / N);
+      t0 = performance.now();
+      for (let i = 0; i < N; i++) {
+        new Uint8Array(staging, 0, size).set(view);
+        staging = (await roundTrip({ buffer: staging }, [staging])).buffer;
+      }
+      t.reused.push(((performance.now() - t0) * 1000) / N);
+      t0 = performance.now();
+      for (let i = 0; i < N; i++) owned = (await roundTrip({ buffer: owned }, [owned])).buffer;
+      t.transfer.push(((performance.now() - t0) * 1000) / N);
+      t0 = performance.now();
+      for (let i = 0; i < N; i++) await roundTrip({ buffer: view.slice() }, []);
+      t.clone.push(((performance.now() - t0) * 1000) / N);
+    }
+    const med = (xs: number[]) => xs.sort((a, b) => a - b)[2];
+    rows.push({ size, copyUs: med(t.copy), reusedUs: med(t.reused), transferUs: med(t.transfer), cloneUs: med(t.clone) });
+  }
+  await echo.terminate();
+  const md = [
+    '| input | copy into a new buffer + transfer µs | copy into a reused buffer + transfer µs (the pool) | transfer (caller gives its buffer up) µs | structured clone µs |',
+    '|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${fmt(r.size / 1024)} KiB | ${fmt(r.copyUs, 1)} | ${fmt(r.reusedUs, 1)} | ${fmt(r.transferUs, 1)} | ${fmt(r.cloneUs, 1)} |`),
+  ].join('\n');
+  return { rows, md };
+}
+
+// ---------- 6. kafkajs end to end, mock broker ----------
+
+interface KafkajsRow {
+  setup: string;
+  msgsPerSec: number;
+  p99Ms: number;
+  maxMs: number;
+  ms: number;
+}
+
+async function kafkajsE2e(pool: WorkerPool): Promise<{ rows: KafkajsRow[]; md: string }> {
+  const broker = await startBroker({ brokers: 1 });
+  const MESSAGES = QUICK ? 20000 : 100000;
+  try {
+    const topic = uniqueName('pool-e2e');
+    await broker.createTopic(topic, 4);
+    const rand = prng(5);
+    const messages = Array.from({ length: MESSAGES }, (_, i) => jsonEvent(rand, i));
+    await kcatProduce({
+      bootstrap: broker.bootstrap,
+      topic,
+      codec: 'zstd',
+      messages,
+      properties: { 'batch.size': 1000000, 'linger.ms': 100, 'sticky.partitioning.linger.ms': 0, 'batch.num.messages': 100000 },
+      timeoutMs: 120000,
+    });
+    const setups: Array<[string, boolean, boolean]> = [
+      ['kafka-arena codecs', false, false],
+      ['kafka-arena codecs + pool', true, false],
+      ['recycling (arenaConsumer)', false, true],
+      ['recycling (arenaConsumer) + pool', true, true],
+    ];
+    const runs = new Map<string, KafkajsRow[]>();
+    const reps = QUICK ? 1 : 3;
+    for (let rep = 0; rep < reps; rep++) {
+      for (let i = 0; i < setups.length; i++) {
+        const [setup, withPool, recycle] = setups[(i + rep) % setups.length];
+        registerCodecs(CompressionCodecs as never, withPool ? { pool } : {});
+        const consumer = new Kafka(kafkajsClientConfig(broker, { clientId: 'pool-bench' })).consumer(kafkajsConsumerConfig(uniqueName('pool-e2e')));
+        const arena = recycle ? new Arena() : undefined;
+        const helper = arena ? arenaConsumer(consumer, { arena }) : undefined;
+        let got = 0;
+        let t0 = 0;
+        let ms = 0;
+        let finish: () => void = () => {};
+        const done = new Promise<void>((r) => (finish = r));
+        const h = monitorEventLoopDelay({ resolution: 1 });
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          if (t0 === 0) {
+            t0 = performance.now();
+            h.enable();
+          }
+        });
+        const eachBatch = async ({ batch }: { batch: { messages: Array<{ value: Buffer | null }> } }) => {
+          for (const m of batch.messages) sink += m.value?.length ?? 0;
+          got += batch.messages.length;
+          if (got >= MESSAGES && ms === 0) {
+            ms = performance.now() - t0;
+            h.disable();
+            finish();
+          }
+        };
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        if (helper) await helper.run({ eachBatch });
+        else await consumer.run({ eachBatch });
+        await done;
+        await consumer.disconnect();
+        helper?.close();
+        arena?.close();
+        const row = { setup, msgsPerSec: (MESSAGES * 1000) / ms, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, ms };
+        runs.set(setup, [...(runs.get(setup) ?? []), row]);
+      }
+    }
+    registerCodecs(CompressionCodecs as never);
+    const rows = setups.map(([setup]) => runs.get(setup)!.sort((a, b) => a.ms - b.ms)[reps >> 1]);
+    const md = [
+      `${fmt(MESSAGES)} JSON events, zstd, 4 partitions, ~1 MB kcat batches; median of ${reps} interleaved runs; event-loop delay between group join and the last message.`,
+      '',
+      '| kafkajs set-up | msgs/s | event-loop p99 ms | max ms |',
+      '|---|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.setup} | ${fmt(r.msgsPerSec)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 2)} |`),
+    ].join('\n');
+    return { rows, md };
+  } finally {
+    await broker.stop();
+  }
+}
+
+// ---------- main ----------
+
+export async function run(): Promise<string> {
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('--') && ['records', 'aggregate', 'latency', 'small', 'input', 'kafkajs'].includes(a));
+  const want = (s: string) => only.length === 0 || only.includes(s);
+  const pools = new Map<number, WorkerPool>([
+    [1, new WorkerPool({ workers: 1 })],
+    [2, new WorkerPool({ workers: 2 })],
+  ]);
+  const probe = new WorkerPool();
+  const data: Record<string, unknown> = { defaultWorkers: probe.workers };
+  await probe.close();
+  const out: string[] = [
+    `Node ${machine().node}, ${machine().cpu}, ${machine().cores} cores (shared with other work: treat figures as lower bounds, ratios within a row as the result). Default worker count here: ${data.defaultWorkers}.`,
+  ];
+  try {
+    if (want('records')) {
+      const r = await records(pools);
+      data.records = r.results;
+      out.push('', '### 1. Records/s through decodeRecordBatches, 1 MiB batches of JSON events (M records/s, × sync)', '', r.md);
+    }
+    if (want('aggregate')) {
+      const r = await aggregate(pools);
+      data.aggregate = r.results;
+      out.push('', '### 2. Aggregate zstd decompression, MB/s of output (× native zstd-napi on the main thread)', '', r.md);
+    }
+    if (want('latency')) {
+      const r = await latency(pools);
+      data.latency = r.rows;
+      out.push('', '### 3. Event-loop delay while 1 MiB zstd batches decompress', '', r.md);
+    }
+    if (want('small')) {
+      const r = await small(pools.get(1)!);
+      data.small = r.rows;
+      data.thresholds = r.thresholds;
+      out.push('', '### 4. Small batches: main-thread time per batch, sync vs the pool (1 worker)', '', r.md);
+    }
+    if (want('input')) {
+      const r = await inputTransfer();
+      data.input = r.rows;
+      out.push('', '### 5. Compressed input to a worker: copy vs transfer (round trip to an echo worker)', '', r.md);
+    }
+    if (want('kafkajs')) {
+      const r = await kafkajsE2e(pools.get(1)!);
+      data.kafkajs = r.rows;
+      out.push('', '### 6. kafkajs against the mock broker, with and without the pool (1 worker)', '', r.md);
+    }
+  } finally {
+    for (const p of pools.values()) await p.close();
+  }
+  const md = out.join('\n');
+  writeResults('pool', data, md);
+  if (sink < 0) console.log(sink);
+  return md;
+}
+
+if (require.main === module) printRun(run);

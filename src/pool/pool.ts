@@ -1,0 +1,346 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Arena, Lease } from '../arena';
+import { leaseMemory } from '../arena/internal';
+import { bufferView } from '../buffer-view';
+import { codecs } from '../codecs';
+import type { Codec, CodecName } from '../codecs/types';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
+import { ArgumentError, CodecError, KafkaArenaError, LeaseError, PoolError } from '../errors';
+import { bytesArg, integerArg, invalid, optionsArg } from '../validate';
+import type { JobMessage, ResultMessage, SerializedError, ToWorker } from './protocol';
+import { BatchSource, PoolDecodeOptions, PooledRecordBatches } from './batches';
+import { outputGuess } from './sizing';
+
+/** Options of {@link WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Worker threads. Default `os.availableParallelism() - 1`, at least 1. */
+  workers?: number;
+}
+
+/** Options of {@link WorkerPool.decompress}: those of the synchronous `codec.decompress`, less `out`. */
+export interface PoolDecompressOptions {
+  /** Decompress into a lease of this arena (taken with `acquireSync` before the job is sent). */
+  arena?: Arena;
+  /** Fail with `ERR_OUTPUT_LIMIT` past this. Default 256 MiB. */
+  maxOutputBytes?: number;
+}
+
+/** Counters of a {@link WorkerPool}. */
+export interface WorkerPoolStats {
+  workers: number;
+  /** Jobs waiting for a worker. */
+  queued: number;
+  /** Jobs sent to a worker and not answered yet. */
+  inFlight: number;
+  completed: number;
+  /** Jobs that ended with an error (bad input, a crashed worker, close()). */
+  failed: number;
+  /** Workers that exited unexpectedly (and were replaced). */
+  workerExits: number;
+}
+
+/** What a job produced: the bytes, or a batch whose CRC did not match (nothing decompressed). */
+export type JobOutcome = { value: Lease | Buffer; crcMismatch?: undefined } | { value?: undefined; crcMismatch: true };
+
+interface Job {
+  msg: JobMessage;
+  transfer: ArrayBuffer[];
+  lease: Lease | undefined;
+  arena: Arena | undefined;
+  resolve(outcome: JobOutcome): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  online: boolean;
+}
+
+/** Jobs sent ahead to one worker, so it never waits for the main thread between two. */
+const PER_WORKER = 2;
+/**
+ * Input staging buffers come back from the workers and are reused: a fresh ArrayBuffer for each
+ * copy costs its page faults, several times the copy itself at batch sizes (docs/pool.md).
+ * Buffers above this size are not kept.
+ */
+const MAX_STAGING_BYTES = 8 * 1024 * 1024;
+const WORKER_FILE = join(__dirname, 'worker.js');
+
+/**
+ * Worker threads that decompress off the main thread, into arena leases.
+ *
+ * `await pool.decompress(codec, input, { arena, maxOutputBytes })` gives what
+ * `codec.decompress(input, { arena, maxOutputBytes })` gives (a Lease of exactly the output, or a
+ * Buffer without `arena`), with the same typed errors and output limit. The lease is taken
+ * before the job is sent (so the budget counts it while the worker writes), its ArrayBuffer
+ * travels to the worker and back by transfer, and the output is written straight into it. The
+ * compressed input is copied (it is usually a view of a larger response that must stay usable).
+ *
+ * A worker that dies (a crash, `process.exit`) fails its jobs with `ERR_WORKER_EXITED` and is
+ * replaced; `close()` fails queued and running jobs with `ERR_POOL_CLOSED`. Either way the
+ * jobs' leases are released, so their budget comes back. Idle workers do not keep the process
+ * alive; call `close()` when done.
+ */
+export class WorkerPool {
+  readonly workers: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  /** Idle input staging buffers, returned by the workers. */
+  readonly #staging: ArrayBuffer[] = [];
+  #nextId = 1;
+  #closed = false;
+  #completed = 0;
+  #failed = 0;
+  #workerExits = 0;
+
+  constructor(options?: WorkerPoolOptions) {
+    const o = optionsArg<WorkerPoolOptions>('options', options);
+    this.workers = integerArg('workers', o.workers, 1, 1024, Math.max(1, availableParallelism() - 1));
+    for (let i = 0; i < this.workers; i++) this.#slots.push(this.#spawn());
+  }
+
+  /** Decompresses `input` on a worker; see the class docs. */
+  decompress(codec: Codec | CodecName, input: Uint8Array, options: PoolDecompressOptions & { arena: Arena }): Promise<Lease>;
+  decompress(codec: Codec | CodecName, input: Uint8Array, options?: PoolDecompressOptions): Promise<Buffer>;
+  decompress(codec: Codec | CodecName, input: Uint8Array, options?: PoolDecompressOptions): Promise<Lease | Buffer>;
+  async decompress(codec: Codec | CodecName, input: Uint8Array, options?: PoolDecompressOptions): Promise<Lease | Buffer> {
+    const o = optionsArg<PoolDecompressOptions>('options', options);
+    bytesArg('input', input);
+    const outcome = await this._submit(codecArg(codec), input, 0, undefined, o.arena, o.maxOutputBytes).outcome;
+    return outcome.value!;
+  }
+
+  /**
+   * `decodeRecordBatches` with the decompression on the workers: an async iterable of the same
+   * batch objects, in order, while the following batches decompress (read-ahead bounded by
+   * `maxInFlightBytes`). `source`: concatenated batches, or an (async) iterable of chunks of
+   * them cut anywhere (a fetch loop, a segment reader). See {@link PooledRecordBatches}.
+   */
+  decodeRecordBatches(source: BatchSource, options: PoolDecodeOptions & { views: 'uint8array' }): PooledRecordBatches<Uint8Array>;
+  decodeRecordBatches(source: BatchSource, options?: PoolDecodeOptions): PooledRecordBatches<Buffer>;
+  decodeRecordBatches(source: BatchSource, options?: PoolDecodeOptions): PooledRecordBatches<Uint8Array> {
+    const o = optionsArg<PoolDecodeOptions>('options', options);
+    return new PooledRecordBatches(this, source, o);
+  }
+
+  /**
+   * @internal The one job path. `input` from `recordsAt` on is the compressed data; with `crc`
+   * it is a record batch from its attributes field on, checked first. `input` is copied.
+   * `reservedBytes`: the arena memory taken for the job now.
+   */
+  _submit(
+    codec: Codec,
+    input: Uint8Array,
+    recordsAt: number,
+    crc: number | undefined,
+    arena: Arena | undefined,
+    maxOutputBytes: number | undefined,
+  ): { outcome: Promise<JobOutcome>; reservedBytes: number } {
+    if (this.#closed) return { outcome: Promise.reject(closedError()), reservedBytes: 0 };
+    const limit = maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    let lease: Lease | undefined;
+    let outLength = 0;
+    if (arena !== undefined) {
+      const guess = outputGuess(codec, recordsAt === 0 ? input : input.subarray(recordsAt), limit);
+      if (guess !== undefined) {
+        lease = arena.acquireSync(guess); // the budget is taken before the job is sent
+        outLength = guess;
+      }
+    }
+    const copy = this.#stage(input.length);
+    copy.set(input);
+    const out = lease === undefined ? undefined : (lease.bytes.buffer as ArrayBuffer);
+    const msg: JobMessage = { kind: 'job', id: this.#nextId++, codec: codec.name, input: copy, recordsAt, crc, maxOutputBytes: maxOutputBytes as number, out, outLength };
+    const transfer: ArrayBuffer[] = [copy.buffer as ArrayBuffer];
+    if (out !== undefined) transfer.push(out);
+    const outcome = new Promise<JobOutcome>((resolve, reject) => {
+      this.#queue.push({ msg, transfer, lease, arena, resolve, reject });
+    });
+    this.#dispatch();
+    return { outcome, reservedBytes: lease?.capacity ?? 0 };
+  }
+
+  /** Counters; see {@link WorkerPoolStats}. */
+  stats(): WorkerPoolStats {
+    let inFlight = 0;
+    for (const s of this.#slots) inFlight += s.jobs.size;
+    return { workers: this.workers, queued: this.#queue.length, inFlight, completed: this.#completed, failed: this.#failed, workerExits: this.#workerExits };
+  }
+
+  /**
+   * Stops the workers. Queued and running jobs reject with `ERR_POOL_CLOSED` and their leases are
+   * released. Resolves when every worker has exited. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) this.#abandon(job, closedError());
+    const exits: Promise<number>[] = [];
+    for (const slot of this.#slots) {
+      for (const job of slot.jobs.values()) this.#abandon(job, closedError());
+      slot.jobs.clear();
+      exits.push(slot.worker.terminate());
+    }
+    await Promise.all(exits);
+  }
+
+  /** @internal For tests: makes worker `index` call `process.exit(code)` before its next job. */
+  _exitWorker(index: number, code = 1): void {
+    const msg: ToWorker = { kind: 'exit', code };
+    this.#slots[index].worker.postMessage(msg);
+  }
+
+  // ---- internals ----
+
+  #spawn(): Slot {
+    const worker = new Worker(WORKER_FILE);
+    const slot: Slot = { worker, jobs: new Map(), online: false };
+    worker.unref();
+    worker.on('online', () => (slot.online = true));
+    worker.on('message', (msg: ResultMessage) => this.#onResult(slot, msg));
+    // An uncaught exception in the worker: 'exit' follows, which fails its jobs.
+    worker.on('error', () => {});
+    worker.on('exit', (code) => this.#onExit(slot, code));
+    return slot;
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let best: Slot | undefined;
+      for (const s of this.#slots) if (s.jobs.size < PER_WORKER && (best === undefined || s.jobs.size < best.jobs.size)) best = s;
+      if (best === undefined) return;
+      const job = this.#queue.shift()!;
+      if (best.jobs.size === 0) best.worker.ref(); // a job in flight keeps the process alive
+      best.jobs.set(job.msg.id, job);
+      best.worker.postMessage(job.msg, job.transfer);
+    }
+  }
+
+  /** A staging view of `n` bytes: the smallest idle buffer that holds it (and is at most 4x), or a new one. */
+  #stage(n: number): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.#staging.length; i++) {
+      const c = this.#staging[i].byteLength;
+      if (c >= n && c <= 4 * n + 65536 && (best < 0 || c < this.#staging[best].byteLength)) best = i;
+    }
+    if (best < 0) return new Uint8Array(new ArrayBuffer(Math.max(n, 4096)), 0, n);
+    const [buffer] = this.#staging.splice(best, 1);
+    return new Uint8Array(buffer, 0, n);
+  }
+
+  #onResult(slot: Slot, msg: ResultMessage): void {
+    const buffer = msg.input?.buffer as ArrayBuffer | undefined;
+    if (buffer !== undefined && buffer.byteLength <= MAX_STAGING_BYTES) {
+      // Keep about one per job in flight; drop the oldest beyond that.
+      this.#staging.push(buffer);
+      if (this.#staging.length > this.workers * PER_WORKER + 2) this.#staging.shift();
+    }
+    const job = slot.jobs.get(msg.id);
+    if (job === undefined) return;
+    slot.jobs.delete(msg.id);
+    if (slot.jobs.size === 0) slot.worker.unref();
+    this.#settle(job, msg);
+    this.#dispatch();
+  }
+
+  #settle(job: Job, msg: ResultMessage): void {
+    const lease = job.lease;
+    try {
+      if (lease !== undefined) leaseMemory.restore(lease, msg.out!);
+      if (msg.error !== undefined) {
+        lease?.release();
+        this.#failed++;
+        job.reject(rebuild(msg.error));
+        return;
+      }
+      if (msg.crcMismatch) {
+        lease?.release();
+        this.#completed++;
+        job.resolve({ crcMismatch: true });
+        return;
+      }
+      let value: Lease | Buffer;
+      if (msg.spill === undefined) {
+        lease!.truncate(msg.n);
+        value = lease!;
+      } else {
+        // The output did not fit the lease sized from the headers (or none was taken).
+        lease?.release();
+        if (job.arena !== undefined) {
+          value = job.arena.acquireSync(msg.n);
+          value.bytes.set(msg.spill);
+        } else {
+          value = bufferView(msg.spill.buffer, msg.spill.byteOffset, msg.spill.length);
+        }
+      }
+      this.#completed++;
+      job.resolve({ value });
+    } catch (err) {
+      this.#failed++;
+      job.reject(err as Error);
+    }
+  }
+
+  #onExit(slot: Slot, code: number): void {
+    if (this.#closed) return;
+    this.#workerExits++;
+    for (const job of slot.jobs.values()) this.#abandon(job, new PoolError('ERR_WORKER_EXITED', `worker thread exited (code ${code}) with the job in flight`));
+    slot.jobs.clear();
+    const i = this.#slots.indexOf(slot);
+    if (slot.online) {
+      this.#slots[i] = this.#spawn();
+    } else {
+      // It died before starting: another would too. Run on the others, or fail what waits.
+      this.#slots.splice(i, 1);
+      if (this.#slots.length === 0) {
+        this.#closed = true;
+        for (const job of this.#queue.splice(0)) this.#abandon(job, new PoolError('ERR_WORKER_EXITED', `worker thread failed to start (code ${code})`));
+      }
+    }
+    this.#dispatch();
+  }
+
+  /** Fails a job whose ArrayBuffer is lost or never sent: a fresh buffer goes in, and the release credits the budget. */
+  #abandon(job: Job, err: Error): void {
+    const lease = job.lease;
+    if (lease !== undefined) {
+      // Sent: its buffer is detached here and lost or still in the worker. Queued: still here.
+      if (lease.bytes.buffer.byteLength !== lease.capacity) leaseMemory.restore(lease, new ArrayBuffer(lease.capacity));
+      lease.release();
+    }
+    this.#failed++;
+    job.reject(err);
+  }
+}
+
+function closedError(): PoolError {
+  return new PoolError('ERR_POOL_CLOSED', 'worker pool closed');
+}
+
+function codecArg(codec: unknown): Codec {
+  const byName = typeof codec === 'string' ? codecs[codec as CodecName] : typeof codec === 'object' && codec !== null ? codecs[(codec as Codec).name] : undefined;
+  if (byName === undefined || (typeof codec === 'object' && byName !== codec)) invalid('codec', "a codec object or one of 'gzip', 'snappy', 'lz4', 'zstd'", codec);
+  return byName;
+}
+
+/** The worker's error as the same class, code and message on this thread. */
+function rebuild(e: SerializedError): Error {
+  let err: Error;
+  if (e.name === 'CodecError' && e.codec !== undefined && e.code !== undefined) {
+    err = new CodecError(e.codec, e.code, '');
+  } else if (e.name === 'ArgumentError') {
+    err = new ArgumentError(e.message, e.argument);
+  } else if (e.name === 'LeaseError' && e.code !== undefined) {
+    err = new LeaseError(e.code, e.message);
+  } else if (e.code !== undefined) {
+    err = new KafkaArenaError(e.code, e.message);
+  } else {
+    err = new Error(e.message);
+    err.name = e.name;
+  }
+  err.message = e.message;
+  return err;
+}

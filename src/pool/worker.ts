@@ -1,0 +1,60 @@
+/**
+ * A pool worker: loads the codecs once (their WASM instances live as long as the thread) and
+ * decompresses jobs one at a time, in arrival order. The output goes straight into the lease's
+ * ArrayBuffer, which came by transfer and goes back by transfer: no copy on the main thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { codecs } from '../codecs';
+import { KafkaArenaError } from '../errors';
+import { crc32c } from '../protocol/crc32c';
+import type { JobMessage, ResultMessage, SerializedError, ToWorker } from './protocol';
+
+function serialize(err: unknown): SerializedError {
+  const e = err as KafkaArenaError & { codec?: string; argument?: string };
+  if (err instanceof KafkaArenaError) {
+    return { name: e.name, code: e.code, message: e.message, codec: e.codec, argument: e.argument };
+  }
+  return { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(err) };
+}
+
+/** A Buffer as its own whole ArrayBuffer (copied only when it shares one: small Buffers live in a slab). */
+function own(buf: Uint8Array): Uint8Array {
+  return buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? buf : buf.slice();
+}
+
+function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] } {
+  const { id, out, input } = job;
+  const transfer: ArrayBuffer[] = [input.buffer as ArrayBuffer];
+  if (out !== undefined) transfer.push(out);
+  try {
+    if (job.crc !== undefined && crc32c(input, 0, input.length) !== job.crc) {
+      return { result: { id, input, out, n: 0, crcMismatch: true }, transfer };
+    }
+    const codec = codecs[job.codec];
+    const records = job.recordsAt === 0 ? input : input.subarray(job.recordsAt);
+    const maxOutputBytes = job.maxOutputBytes;
+    if (out !== undefined) {
+      try {
+        const decoded = codec.decompress(records, { out: new Uint8Array(out, 0, job.outLength), maxOutputBytes });
+        return { result: { id, input, out, n: decoded.length }, transfer };
+      } catch (err) {
+        // The size guessed on the main thread was too small (gzip's ISIZE of a multi-member
+        // input, a forged header): decode again without a target, below.
+        if (!(err instanceof KafkaArenaError && err.code === 'ERR_OUTPUT_TOO_SMALL')) throw err;
+      }
+    }
+    const spill = own(codec.decompress(records, { maxOutputBytes }));
+    transfer.push(spill.buffer as ArrayBuffer);
+    return { result: { id, input, out, n: spill.length, spill }, transfer };
+  } catch (err) {
+    return { result: { id, input, out, n: 0, error: serialize(err) }, transfer };
+  }
+}
+
+const port = parentPort;
+if (port === null) throw new Error('kafka-arena pool worker: not started as a worker thread');
+port.on('message', (msg: ToWorker) => {
+  if (msg.kind === 'exit') process.exit(msg.code);
+  const { result, transfer } = run(msg);
+  port.postMessage(result, transfer);
+});

@@ -1,0 +1,219 @@
+/**
+ * WorkerPool.decodeRecordBatches: the same batches as the synchronous decodeRecordBatches, in
+ * order, from a buffer or from chunks cut anywhere; the same errors at the same batch; the
+ * read-ahead's memory given back on early exit and on error.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Arena, crc32c, decodeRecordBatches, encodeRecordBatch, WorkerPool, type CompressionName, type RecordBatch } from '../../src';
+import { prng } from '../support/random';
+
+const KINDS: CompressionName[] = ['zstd', 'none', 'lz4', 'gzip', 'snappy'];
+
+/** Batches of varied codecs and sizes (a large one first, so later ones finish earlier on the workers). */
+function segment(seed: number, count = 12): { bytes: Buffer; records: number } {
+  const rand = prng(seed);
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (let b = 0; b < count; b++) {
+    const n = b === 0 ? 4000 : 1 + Math.floor(rand() * 400);
+    const recs = Array.from({ length: n }, (_, i) => ({
+      key: rand() < 0.1 ? null : `key-${offset + i}`,
+      value: `{"seq":${offset + i},"pad":"${'x'.repeat(Math.floor(rand() * 300))}","r":${rand()}}`,
+      headers: i % 7 === 0 ? { h: `v${i}` } : undefined,
+      timestamp: 1_700_000_000_000 + offset + i,
+    }));
+    parts.push(encodeRecordBatch(recs, { compression: KINDS[b % KINDS.length], baseOffset: BigInt(offset) }));
+    offset += n;
+  }
+  return { bytes: Buffer.concat(parts), records: offset };
+}
+
+/** Everything observable of a batch and its records. */
+function describeBatch(b: RecordBatch): unknown {
+  const records = b.records().map((r) => ({
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key?.toString('latin1') ?? null,
+    value: r.value?.toString('latin1') ?? null,
+    headers: r.headers.map((h) => [h.key, h.value?.toString('latin1') ?? null]),
+  }));
+  return { position: b.position, byteLength: b.byteLength, baseOffset: b.baseOffset, compression: b.compression, crc: b.crc, recordCount: b.recordCount, records };
+}
+
+function syncDescription(bytes: Uint8Array, arena: Arena, basePosition = 0): { batches: unknown[]; partial: unknown; byteLength: number } {
+  const d = decodeRecordBatches(bytes, { arena, basePosition });
+  const batches = d.batches.map(describeBatch);
+  d.release();
+  return { batches, partial: d.partialBatch, byteLength: d.byteLength };
+}
+
+/** `bytes` cut into chunks of random sizes, some tiny (inside a batch's 12-byte prefix). */
+function chunks(bytes: Buffer, seed: number): Buffer[] {
+  const rand = prng(seed);
+  const out: Buffer[] = [];
+  for (let p = 0; p < bytes.length; ) {
+    const n = rand() < 0.3 ? 1 + Math.floor(rand() * 13) : 1 + Math.floor(rand() * 40_000);
+    out.push(Buffer.from(bytes.subarray(p, p + n)));
+    p += n;
+  }
+  return out;
+}
+
+async function* slowly(parts: Buffer[]): AsyncGenerator<Buffer> {
+  for (const p of parts) {
+    await new Promise((r) => setImmediate(r));
+    yield p;
+  }
+}
+
+function caught(fn: () => unknown): Record<string, unknown> {
+  try {
+    fn();
+  } catch (e) {
+    const err = e as Error & { code: string; position: number };
+    return { cls: err.constructor.name, code: err.code, message: err.message, position: err.position };
+  }
+  throw new Error('expected a throw');
+}
+
+/** Copies a batch's bytes with its records section corrupted, the CRC recomputed so decoding gets that far. */
+function corruptRecords(batch: Buffer, fixCrc: boolean): Buffer {
+  const b = Buffer.from(batch);
+  for (let i = 61 + 20; i < b.length; i += 31) b[i] ^= 0xa5;
+  if (fixCrc) b.writeUInt32BE(crc32c(b, 21, b.length), 17);
+  return b;
+}
+
+describe('WorkerPool.decodeRecordBatches', () => {
+  const pool = new WorkerPool({ workers: 2 });
+  after(() => pool.close());
+
+  test('a buffer: the same batches and records as the sync decoder, in order; leases back after release', async () => {
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    const { bytes, records } = segment(1);
+    const want = syncDescription(bytes, arena);
+    for (const maxInFlightBytes of [undefined, 0, 1 << 20]) {
+      const got: unknown[] = [];
+      const it = pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes });
+      let n = 0;
+      for await (const b of it) {
+        got.push(describeBatch(b));
+        n += b.recordCount;
+        b.release();
+      }
+      assert.equal(n, records);
+      assert.deepEqual(got, want.batches, `maxInFlightBytes ${maxInFlightBytes}`);
+      assert.equal(it.byteLength, want.byteLength);
+      assert.equal(it.partialBatch, undefined);
+      assert.equal(arena.leasedBytes, 0);
+    }
+    arena.close();
+  });
+
+  test('chunks cut anywhere (sync and async iterables) with a truncated tail: same batches, same partialBatch', async () => {
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    const full = segment(2).bytes;
+    const bytes = full.subarray(0, full.length - 777); // the last batch is cut
+    const want = syncDescription(bytes, arena, 5000);
+    assert.ok(want.partial !== undefined);
+    for (const [label, source] of [
+      ['array of chunks', chunks(bytes, 3)],
+      ['async generator', slowly(chunks(bytes, 4))],
+      ['one-byte chunks', [...bytes].map((x) => Buffer.from([x]))],
+    ] as const) {
+      const got: unknown[] = [];
+      const it = pool.decodeRecordBatches(source, { arena, basePosition: 5000 });
+      for await (const b of it) {
+        got.push(describeBatch(b));
+        b.release();
+      }
+      assert.deepEqual(got, want.batches, label);
+      assert.deepEqual(it.partialBatch, want.partial, `${label}: partialBatch`);
+      assert.equal(it.byteLength, want.byteLength);
+      assert.equal(arena.leasedBytes, 0, label);
+    }
+    arena.close();
+  });
+
+  test('without an arena: Buffers the caller owns, same batches', async () => {
+    const { bytes } = segment(5, 8);
+    const want = decodeRecordBatches(bytes).batches.map(describeBatch);
+    const got: unknown[] = [];
+    for await (const b of pool.decodeRecordBatches(bytes)) got.push(describeBatch(b));
+    assert.deepEqual(got, want);
+  });
+
+  test('errors: the sync decoder error (class, code, message, position) at the same batch, earlier batches delivered, no memory kept', async () => {
+    const { bytes } = segment(6, 10);
+    const batches = decodeRecordBatches(bytes).batches.map((b) => bytes.subarray(b.position, b.position + b.byteLength));
+    const bad = 5; // a zstd batch (KINDS[5 % 5])
+    const negative = Buffer.alloc(12);
+    negative.writeInt32BE(-5, 8);
+    const unknownType = Buffer.from(batches[1]);
+    unknownType.writeInt16BE(unknownType.readInt16BE(21) | 7, 21);
+    unknownType.writeUInt32BE(crc32c(unknownType, 21, unknownType.length), 17);
+    const cases: Array<[string, Buffer, { verifyCrc?: boolean; maxOutputBytes?: number }]> = [
+      ['CRC mismatch', corruptRecords(batches[bad], false), {}],
+      ['corrupt compressed data', corruptRecords(batches[bad], true), {}],
+      ['corrupt data, CRC off', corruptRecords(batches[bad], false), { verifyCrc: false }],
+      ['output limit', batches[0], { maxOutputBytes: 1000 }],
+      ['negative batchLength', negative, {}],
+      ['unknown compression', unknownType, {}],
+    ];
+    for (const [label, replaced, opts] of cases) {
+      const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+      const at = label === 'output limit' ? 0 : bad;
+      const input = Buffer.concat([...batches.slice(0, at), replaced, ...batches.slice(at + 1)]);
+      const want = caught(() => decodeRecordBatches(input, { arena, ...opts }));
+      assert.equal(arena.leasedBytes, 0);
+      let delivered = 0;
+      let got: Record<string, unknown> | undefined;
+      try {
+        for await (const b of pool.decodeRecordBatches(input, { arena, ...opts })) {
+          delivered++;
+          b.release();
+        }
+      } catch (e) {
+        const err = e as Error & { code: string; position: number };
+        got = { cls: err.constructor.name, code: err.code, message: err.message, position: err.position };
+      }
+      assert.deepEqual(got, want, label);
+      assert.equal(delivered, at, `${label}: the batches before it were delivered`);
+      assert.equal(arena.leasedBytes, 0, `${label}: read-ahead leases released`);
+      arena.close();
+    }
+  });
+
+  test('breaking out of the loop releases the batches read ahead', async () => {
+    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+    const { bytes } = segment(7, 30);
+    let seen = 0;
+    for await (const b of pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes: 64 << 20 })) {
+      seen++;
+      assert.ok(arena.stats().leasedCount > 1, 'batches were read ahead');
+      b.release();
+      if (seen === 2) break;
+    }
+    assert.equal(arena.leasedBytes, 0);
+    assert.equal(arena.stats().leasedCount, 0);
+    arena.close();
+  });
+
+  test('the read-ahead stops at maxInFlightBytes', async () => {
+    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+    const rand = prng(8);
+    const recs = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: `value ${i} ${rand()} ${'y'.repeat(200)}` }));
+    const one = encodeRecordBatch(recs, { compression: 'zstd' });
+    const size = decodeRecordBatches(one).batches[0].recordsByteLength;
+    const bytes = Buffer.concat(Array.from({ length: 20 }, () => one));
+    let most = 0;
+    for await (const b of pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes: 3 * size })) {
+      most = Math.max(most, arena.stats().leasedCount);
+      b.release();
+    }
+    // The yielded batch, plus read-ahead up to the byte bound (each lease a size class above `size`).
+    assert.ok(most >= 2 && most <= 5, `leases out at once: ${most}`);
+    arena.close();
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * WorkerPool: results, errors and limits identical to the synchronous codecs, the arena budget
+ * under worker crashes and close(), revocation and leak watching of leases that went to a
+ * worker and back.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Arena, codecs, isKafkaArenaError, Lease, PoolError, WorkerPool, type Codec, type CodecName } from '../../src';
+import { collect } from '../support/gc';
+import { prng } from '../support/random';
+
+const NAMES: CodecName[] = ['gzip', 'snappy', 'lz4', 'zstd'];
+
+function text(size: number, seed = 1): Buffer {
+  const rand = prng(seed);
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'kafka', 'arena', 'lease', 'pool'];
+  const parts: string[] = [];
+  let n = 0;
+  while (n < size) {
+    const w = `${words[Math.floor(rand() * words.length)]}-${Math.floor(rand() * 1000)} `;
+    parts.push(w);
+    n += w.length;
+  }
+  return Buffer.from(parts.join('')).subarray(0, size);
+}
+
+/** What a call threw, as the fields that must agree between the pool and the sync call. */
+function failure(fn: () => unknown): { cls: string; code: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    const err = e as Error & { code: string };
+    return { cls: err.constructor.name, code: err.code, message: err.message };
+  }
+  throw new Error('expected the sync call to throw');
+}
+
+async function asyncFailure(p: Promise<unknown>): Promise<{ cls: string; code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Error & { code: string };
+    return { cls: err.constructor.name, code: err.code, message: err.message };
+  }
+  throw new Error('expected the pool call to reject');
+}
+
+describe('WorkerPool.decompress', () => {
+  const pool = new WorkerPool({ workers: 2 });
+  after(() => pool.close());
+
+  for (const name of NAMES) {
+    test(`${name}: same bytes as the sync call, into a lease of exactly the output, budget back after release`, async () => {
+      const codec = codecs[name];
+      const arena = new Arena({ maxBytes: 32 << 20, trimIntervalMs: 0 });
+      for (const size of [0, 1, 1000, 70_000, 1 << 20]) {
+        const data = text(size, size);
+        const compressed = codec.compress(data);
+        const lease = await pool.decompress(codec, compressed, { arena });
+        assert.ok(lease instanceof Lease);
+        assert.equal(lease.length, size);
+        assert.ok(lease.bytes.equals(data), `${name} ${size}: bytes`);
+        assert.ok(arena.leasedBytes >= size);
+        lease.release();
+        assert.equal(arena.leasedBytes, 0, `${name} ${size}: budget back`);
+        const plain = await pool.decompress(name, compressed);
+        assert.ok(Buffer.isBuffer(plain) && plain.equals(data), `${name} ${size}: plain Buffer`);
+      }
+      assert.equal(arena.stats().leasedCount, 0);
+      arena.close();
+    });
+
+    test(`${name}: corrupt and truncated input rejects with the sync call's class, code and message; no memory kept`, async () => {
+      const codec = codecs[name];
+      const arena = new Arena({ maxBytes: 32 << 20, trimIntervalMs: 0 });
+      const good = codec.compress(text(200_000, 7));
+      const flipped = Buffer.from(good);
+      for (let i = Math.floor(good.length / 3); i < good.length; i += 97) flipped[i] ^= 0x5a;
+      const cases = [good.subarray(0, Math.floor(good.length / 2)), flipped, Buffer.from('definitely not compressed data at all')];
+      for (const input of cases) {
+        const want = failure(() => codec.decompress(input, { arena }).release());
+        const got = await asyncFailure(pool.decompress(codec, input, { arena }));
+        assert.deepEqual(got, want);
+        assert.equal(arena.leasedBytes, 0, 'the failed job released its lease');
+      }
+      arena.close();
+    });
+
+    test(`${name}: a bomb stops at maxOutputBytes with the sync call's error`, async () => {
+      const codec = codecs[name];
+      const arena = new Arena({ maxBytes: 32 << 20, trimIntervalMs: 0 });
+      const bomb = codec.compress(Buffer.alloc(8 << 20));
+      for (const maxOutputBytes of [0, 1000, 1 << 20, (8 << 20) - 1]) {
+        const want = failure(() => codec.decompress(bomb, { arena, maxOutputBytes }));
+        assert.equal(want.code, 'ERR_OUTPUT_LIMIT');
+        const got = await asyncFailure(pool.decompress(codec, bomb, { arena, maxOutputBytes }));
+        assert.deepEqual(got, want, `${name} limit ${maxOutputBytes}`);
+        assert.equal(arena.leasedBytes, 0);
+        assert.ok(arena.stats().highWaterBytes <= 2 * Math.max(maxOutputBytes, 65536) + 65536, `${name}: never leased much past the limit`);
+      }
+      const exact = await pool.decompress(codec, bomb, { arena, maxOutputBytes: 8 << 20 });
+      assert.equal(exact.length, 8 << 20);
+      exact.release();
+      arena.close();
+    });
+  }
+
+  test('bad arguments are ArgumentErrors naming the argument', async () => {
+    const cases: Array<[() => Promise<unknown>, string]> = [
+      [() => pool.decompress('brotli' as CodecName, Buffer.alloc(1)), 'codec'],
+      [() => pool.decompress({ ...codecs.zstd } as Codec, Buffer.alloc(1)), 'codec'],
+      [() => pool.decompress('zstd', 'text' as unknown as Uint8Array), 'input'],
+      [() => pool.decompress('zstd', Buffer.alloc(1), 5 as never), 'options'],
+    ];
+    for (const [fn, argument] of cases) {
+      await assert.rejects(fn(), (e: unknown) => isKafkaArenaError(e) && e.code === 'ERR_INVALID_ARGUMENT' && (e as { argument?: string }).argument === argument);
+    }
+    assert.throws(() => new WorkerPool({ workers: 0 }), (e: unknown) => isKafkaArenaError(e) && (e as { argument?: string }).argument === 'workers');
+  });
+
+  test('a released lease from the pool is revoked: kept views read as empty', async () => {
+    const arena = new Arena({ maxBytes: 8 << 20, trimIntervalMs: 0 });
+    const data = text(300_000, 3);
+    const lease = await pool.decompress('zstd', codecs.zstd.compress(data), { arena });
+    const view = lease.bytes;
+    const sub = view.subarray(10, 20);
+    assert.equal(view.length, data.length);
+    lease.release();
+    assert.equal(view.length, 0);
+    assert.equal(sub.length, 0);
+    assert.throws(() => lease.bytes, (e: unknown) => isKafkaArenaError(e) && e.code === 'ERR_LEASE_RELEASED');
+    // Its memory is pooled and serves the next lease.
+    const again = await pool.decompress('zstd', codecs.zstd.compress(data), { arena });
+    assert.equal(arena.stats().poolHits, 1);
+    again.release();
+    arena.close();
+  });
+
+  test('the leak watcher follows the buffer that came back: a held lease is no leak, a dropped one is, once', async () => {
+    const arena = new Arena({ maxBytes: 8 << 20, trimIntervalMs: 0, leakDetection: 'simple', onLeak: () => {} });
+    const input = codecs.lz4.compress(text(500_000, 4));
+    let held: Lease | undefined = await pool.decompress('lz4', input, { arena });
+    await collect();
+    assert.equal(arena.stats().leaks, 0, 'the detached original buffer was collected and counted as a leak');
+    assert.equal(arena.leasedBytes, held.capacity);
+    held.release();
+    held = undefined;
+    await (async () => {
+      await pool.decompress('lz4', input, { arena }); // dropped without release
+    })();
+    await collect();
+    assert.equal(arena.stats().leaks, 1);
+    assert.equal(arena.leasedBytes, 0);
+    arena.close();
+  });
+});
+
+describe('WorkerPool: crashes and close()', () => {
+  test('process.exit in a worker: its jobs reject with ERR_WORKER_EXITED, leases credited back, the worker is replaced', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    try {
+      const data = text(1 << 20, 5);
+      const input = codecs.zstd.compress(data);
+      // Warm the worker so it is online (a worker that dies before starting is not replaced).
+      (await pool.decompress('zstd', input, { arena })).release();
+      pool._exitWorker(0, 7);
+      const jobs = [1, 2, 3, 4].map(() => pool.decompress('zstd', input, { arena }));
+      assert.ok(arena.leasedBytes >= 4 * data.length, 'budget taken before the jobs were sent');
+      const settled = await Promise.allSettled(jobs);
+      const rejected = settled.filter((s) => s.status === 'rejected') as PromiseRejectedResult[];
+      const fulfilled = settled.filter((s) => s.status === 'fulfilled') as PromiseFulfilledResult<Lease>[];
+      assert.equal(rejected.length, 2, 'the two jobs sent to the dying worker');
+      for (const r of rejected) {
+        assert.ok(r.reason instanceof PoolError);
+        assert.equal(r.reason.code, 'ERR_WORKER_EXITED');
+      }
+      assert.equal(fulfilled.length, 2, 'the queued jobs ran on the replacement');
+      for (const f of fulfilled) {
+        assert.ok(f.value.bytes.equals(data));
+        f.value.release();
+      }
+      assert.equal(arena.leasedBytes, 0, 'every lease credited back');
+      assert.equal(arena.stats().leasedCount, 0);
+      assert.equal(pool.stats().workerExits, 1);
+      // And the replacement keeps working.
+      const after = await pool.decompress('zstd', input, { arena });
+      assert.ok(after.bytes.equals(data));
+      after.release();
+    } finally {
+      await pool.close();
+      arena.close();
+    }
+  });
+
+  test('close() with jobs queued and in flight: they reject with ERR_POOL_CLOSED and their leases come back', async () => {
+    const pool = new WorkerPool({ workers: 2 });
+    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+    const input = codecs.gzip.compress(text(2 << 20, 6));
+    const jobs = Array.from({ length: 10 }, () => pool.decompress('gzip', input, { arena }));
+    assert.ok(arena.leasedBytes >= 10 * (2 << 20));
+    assert.equal(pool.stats().inFlight, 4);
+    assert.equal(pool.stats().queued, 6);
+    const settling = Promise.allSettled(jobs);
+    await pool.close();
+    const settled = await settling;
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      assert.ok((s as PromiseRejectedResult).reason instanceof PoolError);
+      assert.equal((s as PromiseRejectedResult).reason.code, 'ERR_POOL_CLOSED');
+    }
+    assert.equal(arena.leasedBytes, 0);
+    assert.equal(arena.stats().leasedCount, 0);
+    await assert.rejects(pool.decompress('gzip', input, { arena }), (e: unknown) => e instanceof PoolError && e.code === 'ERR_POOL_CLOSED');
+    assert.equal(arena.leasedBytes, 0, 'a job refused by a closed pool takes nothing');
+    arena.close();
+  });
+});
