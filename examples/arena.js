@@ -48,7 +48,4 @@ async function main() {
   arena.close()
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+main().catch((err) => { console.error(err); process.exit(1) })

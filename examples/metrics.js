@@ -65,11 +65,5 @@ async function main() {
   for (const line of text.split('\n')) if (line.startsWith('kafka_arena_')) console.log(line)
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
-setTimeout(() => {
-  console.error('timed out after 60 s')
-  process.exit(1)
-}, 60_000).unref()
+main().catch((err) => { console.error(err); process.exit(1) })
+setTimeout(() => { console.error('timed out after 60 s'); process.exit(1) }, 60_000).unref() // never hang

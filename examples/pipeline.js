@@ -71,11 +71,5 @@ async function main() {
   console.log(`queue high water ${queue.stats().highWaterBytes} bytes, arena leased now ${arena.stats().leasedBytes} bytes`)
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
-setTimeout(() => {
-  console.error('timed out after 60 s')
-  process.exit(1)
-}, 60_000).unref()
+main().catch((err) => { console.error(err); process.exit(1) })
+setTimeout(() => { console.error('timed out after 60 s'); process.exit(1) }, 60_000).unref() // never hang
