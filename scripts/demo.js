@@ -48,6 +48,12 @@ async function main() {
     process.exitCode = 1;
     return;
   }
+  const problem = peerCodecsProblem();
+  if (problem) {
+    console.error(problem);
+    process.exitCode = 1;
+    return;
+  }
   const { KcatStream } = require(build('bench/soak/kcat-stream.js'));
   const { SCENARIOS } = require(build('bench/soak/scenarios.js'));
   const { lineChartSvg, linearSlope } = require(build('bench/lib.js'));
@@ -96,6 +102,22 @@ async function main() {
     cleanup();
     await broker.stop();
   }
+}
+
+/**
+ * The plain set-up uses the codecs a kafkajs user installs (kafkajs-lz4, kafkajs-snappy, zstd-napi),
+ * two of them native addons built by `npm ci` for the Node that ran it. Why they do not load, or
+ * undefined.
+ */
+function peerCodecsProblem() {
+  for (const name of ['zstd-napi', 'lz4', 'kafkajs-snappy']) {
+    try {
+      require(name);
+    } catch (err) {
+      return `the plain kafkajs set-up needs ${name}, which does not load on Node ${process.version} (${String(err.message).split('\n')[0]}): run the demo with the Node that ran npm ci, or npm rebuild ${name}`;
+    }
+  }
+  return undefined;
 }
 
 function startWorker(setup, broker, topic, groupId, children) {
@@ -212,7 +234,10 @@ function report(runs, kcat, eventBytes, { lineChartSvg, linearSlope, seconds, ou
 }
 
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+module.exports = { peerCodecsProblem };
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}

@@ -110,6 +110,15 @@ if (skips.size > 0) {
   console.log(`\nskipped tests, by reason:`);
   for (const [reason, { count, nodes }] of skips) console.log(`  ${count} × ${reason} (node ${[...nodes].join(', ')})`);
 }
+// Native devDependencies that `npm ci` builds with node-gyp: without a compiler (or with
+// --ignore-scripts) they are missing, and the files that cross-check against them fail on load.
+for (const name of ['zstd-napi', 'lz4']) {
+  try {
+    require(path.join(root, 'node_modules', name));
+  } catch (err) {
+    console.log(`${name} does not load (${String(err.message).split('\n')[0]}): install g++, make and python3, then npm rebuild ${name} (CONTRIBUTING.md)`);
+  }
+}
 const missingTools = [...skips].filter(([reason]) => MISSING_TOOL.test(reason)).reduce((n, [, e]) => n + e.count, 0);
 if (inCI && missingTools > 0) {
   console.log(`CI is set: ${missingTools} test(s) skipped for a missing broker, kcat or reference CLI count as failures (.ci/run installs them)`);

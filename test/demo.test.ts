@@ -15,7 +15,10 @@ const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
 const demo = join(root, 'scripts', 'demo.js');
 
-test('npm run demo: both consumers run side by side; a table and a chart come out', { skip: brokerSkipReason() }, async () => {
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { peerCodecsProblem } = require(demo) as { peerCodecsProblem(): string | undefined };
+
+test('npm run demo: both consumers run side by side; a table and a chart come out', { skip: brokerSkipReason() || peerCodecsProblem() || false }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'kafka-arena-demo-'));
   try {
     const { stdout } = await run(process.execPath, [demo, '--seconds', '12', '--out', out], { cwd: root, timeout: 120_000 });
