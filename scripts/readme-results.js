@@ -1,20 +1,26 @@
-'use strict';
-// Copies the measured tables from bench/results/*.md into README.md, between markers such as
+'use strict'
+// Copies the measured tables from bench/results/*.md into the reports under docs/ (not the
+// README, which keeps only the headline figures), between markers such as
 //   <!-- results:codecs -->  …  <!-- /results:codecs -->
-// so the README always shows what the last committed run printed. Run after `npm run bench`.
+// so the reports always show what the last committed run printed. Run after `npm run bench`.
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const readmePath = path.join(root, 'README.md');
-let readme = fs.readFileSync(readmePath, 'utf8');
+const docs = path.join(root, 'docs');
 const re = /<!-- results:([\w/-]+) -->[\s\S]*?<!-- \/results:\1 -->/g;
-readme = readme.replace(re, (_, name) => {
-  const file = path.join(root, 'bench', 'results', `${name}.md`);
-  if (!fs.existsSync(file)) throw new Error(`missing ${path.relative(root, file)}: run the benchmark first`);
-  // Demote headings so result files nest under the README's own sections.
-  const body = fs.readFileSync(file, 'utf8').trim().replace(/^(#{1,4}) /gm, '$1# ');
-  return `<!-- results:${name} -->\n${body}\n<!-- /results:${name} -->`;
-});
-fs.writeFileSync(readmePath, readme);
-console.log('README.md results refreshed');
+let refreshed = 0;
+for (const name of fs.readdirSync(docs).filter((f) => f.endsWith('.md'))) {
+  const file = path.join(docs, name);
+  const text = fs.readFileSync(file, 'utf8');
+  const updated = text.replace(re, (_, result) => {
+    const source = path.join(root, 'bench', 'results', `${result}.md`);
+    if (!fs.existsSync(source)) throw new Error(`missing ${path.relative(root, source)}: run the benchmark first`);
+    refreshed++;
+    // Result files use ### headings, which nest under a report's ## sections as they are.
+    const body = fs.readFileSync(source, 'utf8').trim();
+    return `<!-- results:${result} -->\n${body}\n<!-- /results:${result} -->`;
+  });
+  if (updated !== text) fs.writeFileSync(file, updated);
+}
+console.log(`${refreshed} result tables refreshed in docs/`);
