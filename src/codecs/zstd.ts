@@ -180,8 +180,11 @@ function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Le
   return engine.run((k) => {
     const fn = k.state.fn;
     const ctx = dctx(k);
-    const dst = stageOut(k, capacity);
+    // Input first: the output staging, sized to a bound that may be loose (many tiny blocks), then
+    // lies above it, so the footprint (kernel.ts) counts only the output bytes really written and
+    // the instance is kept.
     const src = stageIn(k, input.length);
+    const dst = stageOut(k, capacity);
     k.write(input, src); // after the mallocs, which may have grown memory
     if (scan.wideWindows !== undefined) {
       // Windows above 1 GiB: legal, and irrelevant one-shot (the output buffer is the window, and
@@ -218,8 +221,8 @@ function compress(input: Uint8Array, options?: CompressOptions): Buffer {
     const ctx = cctx(k);
     const bound = fn.compressBound(input.length) >>> 0;
     if (isZstdError(bound)) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `input of ${input.length} bytes is too large to compress in a wasm32 heap`);
-    const dst = stageOut(k, bound);
     const src = stageIn(k, input.length);
+    const dst = stageOut(k, bound);
     k.write(input, src);
     const n = fn.compressUsingDict(ctx, dst, bound, src, input.length, 0, 0, level);
     // The CCtx's tables, allocated inside libzstd, are in use too: count the whole memory.
@@ -256,6 +259,11 @@ export const zstd: Codec = {
   compress,
   decompressedSize,
 };
+
+/** @internal For tests: how many instances the codec has created so far. */
+export function _zstdInstances(): number {
+  return engine.instances;
+}
 
 /** @internal For tests: the live instance's heap size, or 0 when none is loaded. */
 export function _zstdHeapBytes(): number {

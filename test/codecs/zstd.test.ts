@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { Arena, Lease } from '../../src/arena';
 import { CodecError, KafkaArenaError } from '../../src/errors';
-import { zstd, _zstdHeapBytes } from '../../src/codecs/zstd';
+import { zstd, _zstdHeapBytes, _zstdInstances } from '../../src/codecs/zstd';
 import { scanZstd } from '../../src/codecs/zstd-frame';
 import { isZstdError, loadBokuwebZstd } from '../../src/codecs/zstd-engine';
 import { prng } from '../support/random';
@@ -412,6 +412,27 @@ describe('zstd codec', () => {
       assert.equal(err.code, 'ERR_OUTPUT_LIMIT');
       assert.match(err.message, /ZSTD_error_dstSize_tooSmall/);
       stillWorks();
+    });
+
+    it('keeps its instance for inputs of many tiny blocks (a loose bound, a small output)', () => {
+      // 1500 compressed blocks of 5 literals each: 16 KB of input, 7.5 KB of output, but each block
+      // may regenerate up to 128 KiB, so the output is staged for a bound of ~188 MiB.
+      const blocks = 1500;
+      const parts = [header({ windowDescriptor: 0x50 /* 1 MiB window */ })];
+      for (let i = 0; i < blocks; i++) {
+        const lit = Buffer.from(`b${String(i % 10000).padStart(4, '0')}`);
+        // Raw literals (type 0, 5-bit size), then a sequences section of zero sequences.
+        parts.push([...block(2, 1 + lit.length + 1, i === blocks - 1), lit.length << 3, ...lit, 0]);
+      }
+      const frame = Buffer.from(parts.flat());
+      const expected = Buffer.from(Array.from({ length: blocks }, (_, i) => `b${String(i % 10000).padStart(4, '0')}`).join(''));
+      assert.ok(scanZstd(frame).maxBytes > 128 * MiB, 'the header bound is far above the output');
+      assert.ok(zstd.decompress(frame).equals(expected));
+      const instances = _zstdInstances();
+      for (let i = 0; i < 20; i++) assert.ok(zstd.decompress(frame).equals(expected));
+      assert.equal(_zstdInstances(), instances, 'no call re-created the instance');
+      stillWorks();
+      assert.equal(_zstdInstances(), instances);
     });
 
     it('drops a WebAssembly heap that grew past 64 MiB after the call, and keeps working', () => {
