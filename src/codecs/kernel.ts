@@ -166,6 +166,15 @@ export class Engine<X, S = undefined> {
   }
 
   /**
+   * The live instance, for an engine whose calls never grow its memory (CRC-32C's fixed window):
+   * its footprint is fixed at instantiation, so the policy has nothing to apply and the call
+   * skips `run`'s bookkeeping.
+   */
+  fixed(): Instance<X, S> {
+    return this.#live ?? this.#instantiate();
+  }
+
+  /**
    * Runs `fn` on the live instance (instantiating one when there is none), then applies the
    * grown-memory policy. A WebAssembly trap becomes a `CodecError` with `trapCode`.
    */

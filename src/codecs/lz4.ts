@@ -143,11 +143,11 @@ function compress(input: Uint8Array, options?: Lz4CompressOptions): Buffer {
  *   stored blocks, and with or without block checksums, content checksum and content size. Every
  *   checksum present is verified.
  * - `compress` writes one frame of 64 KiB independent blocks (what Kafka's Java producer uses)
- *   with the content size, and a content checksum only with `{ contentChecksum: true }`. `level` 1 (default) is a fast greedy matcher with
- *   a 4096-entry hash table that skips ahead through incompressible data (ratio on par with
- *   `lz4 -1`); levels 2..12 use a hash table of up to 65536 entries and probe every position
- *   (about 1% smaller output on JSON, slower on small inputs). Levels above 2 do not differ from 2;
- *   there is no LZ4-HC style search.
+ *   with the content size, and a content checksum only with `{ contentChecksum: true }`. `level`
+ *   1 (default) is a fast greedy matcher with a 4096-entry hash table that skips ahead through
+ *   incompressible data; levels 2..12 use a hash table of up to 65536 entries and probe every
+ *   position (slightly smaller output, slower on small inputs). Levels above 2 do not differ from
+ *   2; there is no LZ4-HC style search.
  */
 export const lz4: Codec & { compress(input: Uint8Array, options?: Lz4CompressOptions): Buffer } = {
   name: 'lz4',

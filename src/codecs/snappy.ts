@@ -1,7 +1,7 @@
 import type { Lease } from '../arena';
 import { CodecError, ErrorCode } from '../errors';
-import { align16, Engine, Instance } from './kernel';
 import { bytesArg, oneOfArg } from '../validate';
+import { align16, Engine, Instance } from './kernel';
 import { checkLimit, compressArgs, decompressArgs, deliver } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 

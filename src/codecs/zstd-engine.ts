@@ -63,15 +63,19 @@ export interface Libzstd {
   readonly isError: (code: number) => number;
 }
 
-/** What an instance keeps between calls: its functions, its contexts and its staging buffers (0 until made). */
+/** A buffer malloc'd in the instance's heap (`ptr` 0 until made). */
+export interface Staging {
+  ptr: number;
+  cap: number;
+}
+
+/** What an instance keeps between calls: its functions, its contexts (0 until made) and its staging buffers. */
 export interface ZstdState {
   readonly fn: Libzstd;
   dctx: number;
   cctx: number;
-  inPtr: number;
-  inCap: number;
-  outPtr: number;
-  outCap: number;
+  readonly input: Staging;
+  readonly output: Staging;
 }
 
 export type ZstdInstance = Instance<Exports, ZstdState>;
@@ -157,7 +161,7 @@ function init(k: ZstdInstance, path: string): ZstdState {
     free: fn('t') as (ptr: number) => void,
   };
   selfTest(z, k, path);
-  return { fn: z, dctx: 0, cctx: 0, inPtr: 0, inCap: 0, outPtr: 0, outCap: 0 };
+  return { fn: z, dctx: 0, cctx: 0, input: { ptr: 0, cap: 0 }, output: { ptr: 0, cap: 0 } };
 }
 
 /** An engine over the binary at `path` (default: the installed package's). */

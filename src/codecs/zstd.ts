@@ -1,7 +1,7 @@
 import type { Lease } from '../arena';
 import { CodecError, ErrorCode } from '../errors';
 import { bytesArg } from '../validate';
-import { isZstdError, ZstdInstance, zstdEngine } from './zstd-engine';
+import { isZstdError, Staging, ZstdInstance, zstdEngine } from './zstd-engine';
 import { compressArgs, decompressArgs, deliver, levelArg } from './output';
 import type { Codec, CompressOptions, DecompressOptions, SizeHint } from './types';
 import { scanZstd, WASM32_WINDOWLOG_MAX } from './zstd-frame';
@@ -112,28 +112,15 @@ function created(p: number, what: string): number {
   return p;
 }
 
-/** Input staging of at least `n` bytes, kept between calls. May grow memory. */
-function stageIn(k: ZstdInstance, n: number): number {
-  const st = k.state;
-  if (n > st.inCap || st.inPtr === 0) {
-    if (st.inPtr !== 0) st.fn.free(st.inPtr);
-    st.inPtr = 0;
-    st.inCap = roundUp(Math.max(n, 1));
-    st.inPtr = alloc(k, st.inCap);
+/** A staging buffer (`state.input` or `state.output`) of at least `n` bytes, kept between calls. May grow memory. */
+function stage(k: ZstdInstance, buf: Staging, n: number): number {
+  if (n > buf.cap || buf.ptr === 0) {
+    if (buf.ptr !== 0) k.state.fn.free(buf.ptr);
+    buf.ptr = 0;
+    buf.cap = roundUp(Math.max(n, 1));
+    buf.ptr = alloc(k, buf.cap);
   }
-  return st.inPtr;
-}
-
-/** Output staging of at least `n` bytes, kept between calls. May grow memory. */
-function stageOut(k: ZstdInstance, n: number): number {
-  const st = k.state;
-  if (n > st.outCap || st.outPtr === 0) {
-    if (st.outPtr !== 0) st.fn.free(st.outPtr);
-    st.outPtr = 0;
-    st.outCap = roundUp(Math.max(n, 1));
-    st.outPtr = alloc(k, st.outCap);
-  }
-  return st.outPtr;
+  return buf.ptr;
 }
 
 function alloc(k: ZstdInstance, n: number): number {
@@ -180,8 +167,11 @@ function decompress(input: Uint8Array, options?: DecompressOptions): Buffer | Le
   return engine.run((k) => {
     const fn = k.state.fn;
     const ctx = dctx(k);
-    const dst = stageOut(k, capacity);
-    const src = stageIn(k, input.length);
+    // Input first: the output staging, sized to a bound that may be loose (many tiny blocks), then
+    // lies above it, so the footprint (kernel.ts) counts only the output bytes really written and
+    // the instance is kept.
+    const src = stage(k, k.state.input, input.length);
+    const dst = stage(k, k.state.output, capacity);
     k.write(input, src); // after the mallocs, which may have grown memory
     if (scan.wideWindows !== undefined) {
       // Windows above 1 GiB: legal, and irrelevant one-shot (the output buffer is the window, and
@@ -218,8 +208,8 @@ function compress(input: Uint8Array, options?: CompressOptions): Buffer {
     const ctx = cctx(k);
     const bound = fn.compressBound(input.length) >>> 0;
     if (isZstdError(bound)) throw new CodecError(CODEC, 'ERR_UNSUPPORTED', `input of ${input.length} bytes is too large to compress in a wasm32 heap`);
-    const dst = stageOut(k, bound);
-    const src = stageIn(k, input.length);
+    const src = stage(k, k.state.input, input.length);
+    const dst = stage(k, k.state.output, bound);
     k.write(input, src);
     const n = fn.compressUsingDict(ctx, dst, bound, src, input.length, 0, 0, level);
     // The CCtx's tables, allocated inside libzstd, are in use too: count the whole memory.
@@ -256,6 +246,11 @@ export const zstd: Codec = {
   compress,
   decompressedSize,
 };
+
+/** @internal For tests: how many instances the codec has created so far. */
+export function _zstdInstances(): number {
+  return engine.instances;
+}
 
 /** @internal For tests: the live instance's heap size, or 0 when none is loaded. */
 export function _zstdHeapBytes(): number {

@@ -139,8 +139,9 @@ export function registerCodecs(compressionCodecs: CompressionCodecsMap, options?
   const levels = optionsArg<Record<string, unknown>>('levels', opts.levels);
   for (const [name, level] of Object.entries(levels)) {
     const range = ALL[oneOfArg('levels', name, CODEC_NAMES)].levels;
-    if (range === undefined) invalid(`levels.${name}`, `undefined (${name} has no levels)`, level);
-    if (level !== undefined) integerArg(`levels.${name}`, level, range.min, range.max);
+    if (level === undefined) continue;
+    if (range === undefined) invalid(`levels.${name}`, `absent (${name} has no levels)`, level);
+    integerArg(`levels.${name}`, level, range.min, range.max);
   }
   for (const name of names) {
     const codec = ALL[name];

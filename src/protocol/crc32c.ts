@@ -75,24 +75,24 @@ function crcTs(crc: number, data: Uint8Array, start: number, end: number): numbe
 }
 
 function crcWasm(crc: number, data: Uint8Array, start: number, end: number): number {
-  return engine.run((k) => {
-    const mem = k.u8();
-    const update = k.exports.crc32c_update;
-    const base = k.base;
-    let c = crc;
-    if (start === 0 && end === data.length && end <= WINDOW) {
-      // Whole small array: skip the subarray allocation.
-      mem.set(data, base);
-      return update(c, base, end) >>> 0;
-    }
-    for (let i = start; i < end; i += WINDOW) {
-      const n = Math.min(WINDOW, end - i);
-      // A plain Uint8Array view: cheaper than subarray(), which goes through Buffer's species.
-      mem.set(new Uint8Array(data.buffer, data.byteOffset + i, n), base);
-      c = update(c, base, n);
-    }
-    return c >>> 0;
-  });
+  // The window is fixed: no call grows the memory, so the instance is used without `run`.
+  const k = engine.fixed();
+  const mem = k.u8();
+  const update = k.exports.crc32c_update;
+  const base = k.base;
+  let c = crc;
+  if (start === 0 && end === data.length && end <= WINDOW) {
+    // Whole small array: skip the subarray allocation.
+    mem.set(data, base);
+    return update(c, base, end) >>> 0;
+  }
+  for (let i = start; i < end; i += WINDOW) {
+    const n = Math.min(WINDOW, end - i);
+    // A plain Uint8Array view: cheaper than subarray(), which goes through Buffer's species.
+    mem.set(new Uint8Array(data.buffer, data.byteOffset + i, n), base);
+    c = update(c, base, n);
+  }
+  return c >>> 0;
 }
 
 /**
