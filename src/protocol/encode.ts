@@ -1,5 +1,6 @@
 import { ArgumentError } from '../errors';
-import { codecForType, compressionTypeOf, CompressionName } from './compression';
+import { booleanArg, integerArg, invalid, oneOfArg, optionsArg } from '../validate';
+import { codecForType, COMPRESSION_NAMES, compressionTypeOf, CompressionName } from './compression';
 import { crc32c } from './crc32c';
 import * as L from './layout';
 import type { TimestampType } from './layout';
@@ -70,7 +71,7 @@ function byteLen(v: BytesLike | null, what: string): number {
   if (v === null) return -1;
   if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
   if (v instanceof Uint8Array) return v.length;
-  throw new ArgumentError(`${what} must be a Buffer, Uint8Array, string or null, got ${typeof v}`);
+  invalid(what, 'a Buffer, Uint8Array, string or null', v);
 }
 
 function writeBytes(out: Buffer, p: number, v: BytesLike | null, len: number): number {
@@ -81,21 +82,18 @@ function writeBytes(out: Buffer, p: number, v: BytesLike | null, len: number): n
   return p + len;
 }
 
-function checkInt(v: number, min: number, max: number, what: string): number {
-  if (!Number.isInteger(v) || v < min || v > max) throw new ArgumentError(`${what} must be an integer in ${min}..${max}, got ${v}`);
-  return v;
-}
-
-function toBigInt64(v: bigint | number, what: string): bigint {
-  const b = typeof v === 'bigint' ? v : Number.isSafeInteger(v) ? BigInt(v) : undefined;
-  if (b === undefined || b < -(1n << 63n) || b >= 1n << 63n) throw new ArgumentError(`${what} must be an int64, got ${v}`);
+/** An int64 given as a bigint or a safe integer; `undefined` gives `fallback`. */
+function int64Arg(name: string, v: unknown, fallback: bigint): bigint {
+  if (v === undefined) return fallback;
+  const b = typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
+  if (b === undefined || b < -(1n << 63n) || b >= 1n << 63n) invalid(name, 'an int64 (a bigint or a safe integer)', v);
   return b;
 }
 
-function headerList(headers: HeadersInput | undefined): Array<{ key: string; value: HeaderValue }> {
+function headerList(headers: HeadersInput | undefined, name: string): Array<{ key: string; value: HeaderValue }> {
   if (headers === undefined || headers === null) return [];
   if (Array.isArray(headers)) return headers as Array<{ key: string; value: HeaderValue }>;
-  if (typeof headers !== 'object') throw new ArgumentError(`headers must be an object or an array, got ${typeof headers}`);
+  if (typeof headers !== 'object') invalid(name, 'an object or an array', headers);
   const out: Array<{ key: string; value: HeaderValue }> = [];
   for (const key of Object.keys(headers)) {
     const v = (headers as { [key: string]: HeaderValue | HeaderValue[] })[key];
@@ -116,65 +114,68 @@ function writeInt64Number(out: Buffer, p: number, v: number): void {
  * Readable by Kafka brokers, librdkafka, kafkajs and {@link decodeRecordBatches}.
  * Throws `ERR_INVALID_ARGUMENT` for bad records or options.
  */
-export function encodeRecordBatch(records: readonly RecordInput[], options: EncodeOptions = {}): Buffer {
-  if (!Array.isArray(records)) throw new ArgumentError('records must be an array');
-  const compression = options.compression ?? 'none';
-  const type = compressionTypeOf(compression);
-  if (type < 0) throw new ArgumentError(`unknown compression '${compression}'`);
-  const baseOffset = toBigInt64(options.baseOffset ?? 0n, 'baseOffset');
-  const producerId = toBigInt64(options.producerId ?? -1n, 'producerId');
-  const producerEpoch = checkInt(options.producerEpoch ?? -1, -0x8000, 0x7fff, 'producerEpoch');
-  const baseSequence = checkInt(options.baseSequence ?? -1, INT32_MIN, INT32_MAX, 'baseSequence');
-  const leaderEpoch = checkInt(options.partitionLeaderEpoch ?? -1, INT32_MIN, INT32_MAX, 'partitionLeaderEpoch');
+export function encodeRecordBatch(records: readonly RecordInput[], options?: EncodeOptions): Buffer {
+  if (!Array.isArray(records)) invalid('records', 'an array', records);
+  const o = optionsArg<EncodeOptions>('options', options);
+  const type = compressionTypeOf(oneOfArg('compression', o.compression, COMPRESSION_NAMES, 'none'));
+  const baseOffset = int64Arg('baseOffset', o.baseOffset, 0n);
+  const producerId = int64Arg('producerId', o.producerId, -1n);
+  const producerEpoch = integerArg('producerEpoch', o.producerEpoch, -0x8000, 0x7fff, -1);
+  const baseSequence = integerArg('baseSequence', o.baseSequence, INT32_MIN, INT32_MAX, -1);
+  const leaderEpoch = integerArg('partitionLeaderEpoch', o.partitionLeaderEpoch, INT32_MIN, INT32_MAX, -1);
+  const timestampType = oneOfArg<TimestampType>('timestampType', o.timestampType, ['CreateTime', 'LogAppendTime'], 'CreateTime');
+  const transactional = booleanArg('transactional', o.transactional, false);
+  const isControl = booleanArg('isControl', o.isControl, false);
 
   const n = records.length;
   let now: number | undefined;
-  const tsOf = (r: RecordInput): number => {
+  const tsOf = (r: RecordInput, i: number): number => {
     if (r.timestamp === undefined) return (now ??= Date.now());
-    if (!Number.isSafeInteger(r.timestamp)) throw new ArgumentError(`timestamp must be a safe integer, got ${r.timestamp}`);
-    return r.timestamp;
+    return integerArg(`records[${i}].timestamp`, r.timestamp, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   };
-  let baseTs = options.baseTimestamp ?? (n > 0 ? tsOf(records[0]) : -1);
-  if (!Number.isSafeInteger(baseTs)) throw new ArgumentError(`baseTimestamp must be a safe integer, got ${baseTs}`);
+  const recordAt = (i: number): RecordInput => {
+    const r = records[i];
+    if (r === null || typeof r !== 'object') invalid(`records[${i}]`, 'an object', r);
+    return r;
+  };
+  const baseTs = o.baseTimestamp === undefined ? (n > 0 ? tsOf(recordAt(0), 0) : -1) : integerArg('baseTimestamp', o.baseTimestamp, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   let maxTs = -Infinity;
 
   const prepared: Prepared[] = new Array(n);
   let sectionLen = 0;
   let prevDelta = -1;
   for (let i = 0; i < n; i++) {
-    const r = records[i];
-    if (r === null || typeof r !== 'object') throw new ArgumentError(`record ${i} must be an object`);
-    const ts = tsOf(r);
+    const r = recordAt(i);
+    const ts = tsOf(r, i);
     if (ts > maxTs) maxTs = ts;
     const tsDelta = ts - baseTs;
-    if (!Number.isSafeInteger(tsDelta)) throw new ArgumentError(`record ${i}: timestamp delta ${tsDelta} out of range`);
-    const offsetDelta = checkInt(r.offsetDelta ?? i, 0, INT32_MAX, `record ${i} offsetDelta`);
-    if (offsetDelta <= prevDelta) throw new ArgumentError(`record ${i}: offsetDelta ${offsetDelta} must be greater than the previous ${prevDelta}`);
+    if (!Number.isSafeInteger(tsDelta)) {
+      throw new ArgumentError(`"records[${i}].timestamp" is ${tsDelta} ms from the base timestamp, beyond 2^53`, `records[${i}].timestamp`);
+    }
+    const offsetDelta = integerArg(`records[${i}].offsetDelta`, r.offsetDelta ?? i, prevDelta + 1, INT32_MAX);
     prevDelta = offsetDelta;
     const key = r.key ?? null;
     const value = r.value === undefined ? null : r.value;
-    const keyLen = byteLen(key, `record ${i} key`);
-    const valueLen = byteLen(value, `record ${i} value`);
-    const hs = headerList(r.headers);
+    const keyLen = byteLen(key, `records[${i}].key`);
+    const valueLen = byteLen(value, `records[${i}].value`);
+    const hs = headerList(r.headers, `records[${i}].headers`);
     const headers: Prepared['headers'] = new Array(hs.length);
     let bodyLen = 1 + sizeOfVarlong(tsDelta) + sizeOfVarint(offsetDelta) + sizeOfVarint(keyLen) + Math.max(keyLen, 0) + sizeOfVarint(valueLen) + Math.max(valueLen, 0) + sizeOfVarint(hs.length);
     for (let j = 0; j < hs.length; j++) {
       const h = hs[j];
-      if (h === null || typeof h !== 'object' || typeof h.key !== 'string') throw new ArgumentError(`record ${i} header ${j}: key must be a string`);
+      if (h === null || typeof h !== 'object' || typeof h.key !== 'string') invalid(`records[${i}].headers[${j}].key`, 'a string', h?.key);
       const hk = Buffer.byteLength(h.key, 'utf8');
       const hv = h.value === undefined ? null : h.value;
-      const hvLen = byteLen(hv, `record ${i} header '${h.key}' value`);
+      const hvLen = byteLen(hv, `records[${i}].headers[${j}].value`);
       headers[j] = { key: h.key, keyLen: hk, value: hv, valueLen: hvLen };
       bodyLen += sizeOfVarint(hk) + hk + sizeOfVarint(hvLen) + Math.max(hvLen, 0);
     }
-    if (bodyLen > INT32_MAX) throw new ArgumentError(`record ${i} is too large`);
+    if (bodyLen > INT32_MAX) throw new ArgumentError(`"records[${i}]" is larger than 2 GiB`, `records[${i}]`);
     prepared[i] = { tsDelta, offsetDelta, key, keyLen, value, valueLen, headers, bodyLen };
     sectionLen += sizeOfVarint(bodyLen) + bodyLen;
   }
-  if (options.baseTimestamp !== undefined) baseTs = options.baseTimestamp;
-  const maxTimestamp = options.maxTimestamp ?? (n > 0 ? maxTs : -1);
-  if (!Number.isSafeInteger(maxTimestamp)) throw new ArgumentError(`maxTimestamp must be a safe integer, got ${maxTimestamp}`);
-  const lastOffsetDelta = checkInt(options.lastOffsetDelta ?? (n > 0 ? prevDelta : 0), INT32_MIN, INT32_MAX, 'lastOffsetDelta');
+  const maxTimestamp = integerArg('maxTimestamp', o.maxTimestamp, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, n > 0 ? maxTs : -1);
+  const lastOffsetDelta = integerArg('lastOffsetDelta', o.lastOffsetDelta, INT32_MIN, INT32_MAX, n > 0 ? prevDelta : 0);
 
   // Uncompressed records go straight after the header; compressed ones via a scratch buffer.
   let out: Buffer;
@@ -184,19 +185,16 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Enco
   } else {
     const section = Buffer.allocUnsafe(sectionLen);
     writeRecords(section, 0, prepared);
-    const compressed = codecForType(type).compress(section, options.level === undefined ? undefined : { level: options.level });
+    const compressed = codecForType(type).compress(section, o.level === undefined ? undefined : { level: o.level });
     out = Buffer.allocUnsafe(L.RECORDS + compressed.length);
     out.set(compressed, L.RECORDS);
   }
-  if (out.length - L.BATCH_PREFIX_BYTES > INT32_MAX) throw new ArgumentError('batch larger than 2 GiB');
+  if (out.length - L.BATCH_PREFIX_BYTES > INT32_MAX) throw new ArgumentError('"records" make a batch larger than 2 GiB', 'records');
 
   let attributes = type;
-  if (options.timestampType === 'LogAppendTime') attributes |= L.TIMESTAMP_TYPE_BIT;
-  else if (options.timestampType !== undefined && options.timestampType !== 'CreateTime') {
-    throw new ArgumentError(`timestampType must be 'CreateTime' or 'LogAppendTime', got ${String(options.timestampType)}`);
-  }
-  if (options.transactional) attributes |= L.TRANSACTIONAL_BIT;
-  if (options.isControl) attributes |= L.CONTROL_BIT;
+  if (timestampType === 'LogAppendTime') attributes |= L.TIMESTAMP_TYPE_BIT;
+  if (transactional) attributes |= L.TRANSACTIONAL_BIT;
+  if (isControl) attributes |= L.CONTROL_BIT;
 
   out.writeBigInt64BE(baseOffset, L.BASE_OFFSET);
   out.writeInt32BE(out.length - L.BATCH_PREFIX_BYTES, L.BATCH_LENGTH);

@@ -120,8 +120,8 @@ function varlong(d: Uint8Array, p: number, end: number, what: string, batch: Pos
 }
 
 /**
- * @internal For tests: runs the inlined reader `kind` at `d[p]` within `end`; returns the value
- * and the position after it, or the error it threw.
+ * @internal For tests: runs the inlined reader `kind` at `d[p]` within `end` and returns the value
+ * and the position after it; throws `ERR_BAD_VARINT` as the record loop does.
  */
 export function readInlined(kind: 'varint' | 'zigzag' | 'varlong', d: Uint8Array, p: number, end: number): { value: number; next: number } {
   const reader = kind === 'varint' ? varint : kind === 'zigzag' ? zigzag : varlong;
@@ -129,6 +129,7 @@ export function readInlined(kind: 'varint' | 'zigzag' | 'varlong', d: Uint8Array
   return { value, next: vEnd };
 }
 
+/** What any use of a released batch, its cursors or their record views throws. */
 export function releasedError(): LeaseError {
   return new LeaseError('ERR_LEASE_RELEASED', 'record batch used after release()');
 }

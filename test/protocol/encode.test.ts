@@ -84,3 +84,34 @@ test('bad records and options are ERR_INVALID_ARGUMENT', () => {
   assert.throws(() => codecForType(0), (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_UNKNOWN_COMPRESSION');
   assert.throws(() => codecForType(5), (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_UNKNOWN_COMPRESSION');
 });
+
+test('each bad record field or option is named in the ArgumentError', () => {
+  const ok = { value: 'v' };
+  const cases: Array<[string, () => unknown]> = [
+    ['records', () => encodeRecordBatch({} as unknown as RecordInput[])],
+    ['options', () => encodeRecordBatch([ok], 'zstd' as unknown as object)],
+    ['compression', () => encodeRecordBatch([ok], { compression: 'brotli' as 'none' })],
+    ['records[1]', () => encodeRecordBatch([ok, null as unknown as RecordInput])],
+    ['records[0].value', () => encodeRecordBatch([{ value: 5 as unknown as string }])],
+    ['records[0].key', () => encodeRecordBatch([{ key: {} as unknown as string, value: 'v' }])],
+    ['records[0].timestamp', () => encodeRecordBatch([{ value: 'v', timestamp: 1.5 }])],
+    ['records[1].timestamp', () => encodeRecordBatch([{ value: 'a', timestamp: Number.MAX_SAFE_INTEGER }, { value: 'b', timestamp: -(2 ** 52) }])],
+    ['records[1].offsetDelta', () => encodeRecordBatch([{ value: 'a', offsetDelta: 3 }, { value: 'b', offsetDelta: 3 }])],
+    ['records[1].offsetDelta', () => encodeRecordBatch([{ value: 'a', offsetDelta: 3 }, { value: 'b' }])],
+    ['records[0].offsetDelta', () => encodeRecordBatch([{ value: 'a', offsetDelta: -1 }])],
+    ['records[0].headers', () => encodeRecordBatch([{ value: 'v', headers: 7 as unknown as [] }])],
+    ['records[0].headers[0].key', () => encodeRecordBatch([{ value: 'v', headers: [{ key: 5 as unknown as string, value: 'x' }] }])],
+    ['records[0].headers[0].value', () => encodeRecordBatch([{ value: 'v', headers: { a: 7 as unknown as string } }])],
+    ['producerEpoch', () => encodeRecordBatch([ok], { producerEpoch: 40000 })],
+    ['baseOffset', () => encodeRecordBatch([ok], { baseOffset: 1n << 63n })],
+    ['producerId', () => encodeRecordBatch([ok], { producerId: 2 ** 60 })],
+    ['timestampType', () => encodeRecordBatch([ok], { timestampType: 'Now' as 'CreateTime' })],
+    ['transactional', () => encodeRecordBatch([ok], { transactional: 1 as unknown as boolean })],
+    ['baseTimestamp', () => encodeRecordBatch([ok], { baseTimestamp: NaN })],
+    ['maxTimestamp', () => encodeRecordBatch([ok], { maxTimestamp: 2 ** 60 })],
+    ['lastOffsetDelta', () => encodeRecordBatch([ok], { lastOffsetDelta: 2 ** 31 })],
+  ];
+  for (const [name, fn] of cases) {
+    assert.throws(fn, (e: unknown) => invalid(e) && (e as { argument?: string }).argument === name, name);
+  }
+});
