@@ -8,6 +8,7 @@ import { bufferView } from '../buffer-view';
 import { detachArrayBuffer } from './detach';
 import { LeakDetectionLevel, LeakReport, resolveLeakLevel } from './leak';
 import { arenaMemory, leaseMemory } from './internal';
+import { addFree, canReuse, FreeList, inQuarantine, newFreeList, poisonReleased, ReleasePolicy, releasePolicy, takeOldest } from './quarantine';
 
 /** Options for {@link Arena}. */
 export interface ArenaOptions {
@@ -45,6 +46,15 @@ export interface ArenaOptions {
   leakSamplingInterval?: number;
   /** Called for every leaked lease (in addition to the `'leak'` event). */
   onLeak?: (report: LeakReport) => void;
+  /**
+   * A released buffer is not reused for this long while allocating instead fits the budget, so
+   * native I/O still reading a released lease (a write not awaited) is unlikely to see the next
+   * tenant's bytes. Released buffers are always reused oldest first. Default 100 ms; 0 reuses
+   * at once. See src/arena/quarantine.ts and docs/recycling.md.
+   */
+  quarantineMs?: number;
+  /** Overwrite released bytes with a recognisable pattern (`POISON`). Default true. */
+  poisonOnRelease?: boolean;
 }
 
 /** Options for {@link Arena.acquire}. */
@@ -89,6 +99,8 @@ export interface ArenaStats {
   leaks: number;
   /** Idle bytes dropped by trimming or eviction. */
   trimmedBytes: number;
+  /** Pool hits on a buffer still in quarantine, because allocating would have passed the budget. */
+  earlyReuses: number;
 }
 
 /** The memory a lease holds, shared by the lease and the arena's finalizer bookkeeping. */
@@ -106,12 +118,6 @@ interface Waiter {
   capacity: number;
   resolve: (lease: Lease) => void;
   reject: (err: Error) => void;
-}
-
-interface FreeList {
-  buffers: ArrayBuffer[];
-  /** Fewest buffers this list held since the last trim tick: those were not needed. */
-  lowWater: number;
 }
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -261,6 +267,7 @@ export class Arena extends EventEmitter {
   readonly #samplingInterval: number;
   readonly #onLeak?: (report: LeakReport) => void;
   readonly #trimIntervalMs: number;
+  readonly #policy: ReleasePolicy;
 
   readonly #free = new Map<number, FreeList>();
   readonly #waiters = new WaiterQueue<Waiter>((gone, signal) => {
@@ -287,6 +294,7 @@ export class Arena extends EventEmitter {
   #gcReclaimed = 0;
   #leaks = 0;
   #trimmed = 0;
+  #earlyReuses = 0;
 
   /**
    * Watches what really holds a lease's memory, its ArrayBuffer: when the collector frees one
@@ -314,6 +322,7 @@ export class Arena extends EventEmitter {
     this.#samplingInterval = integerArg('leakSamplingInterval', o.leakSamplingInterval, 1, Number.MAX_SAFE_INTEGER, 128);
     this.#onLeak = functionArg<(report: LeakReport) => void>('onLeak', o.onLeak, true);
     this.#trimIntervalMs = integerArg('trimIntervalMs', o.trimIntervalMs, 0, MAX_TIMER_MS, 10_000);
+    this.#policy = releasePolicy(o);
   }
 
   /**
@@ -377,6 +386,7 @@ export class Arena extends EventEmitter {
       gcReclaimed: this.#gcReclaimed,
       leaks: this.#leaks,
       trimmedBytes: this.#trimmed,
+      earlyReuses: this.#earlyReuses,
     };
   }
 
@@ -393,7 +403,7 @@ export class Arena extends EventEmitter {
     let dropped = 0;
     for (const [size, list] of this.#free) {
       const drop = all ? list.buffers.length : Math.min(list.lowWater, list.buffers.length);
-      for (let i = 0; i < drop; i++) list.buffers.pop();
+      for (let i = 0; i < drop; i++) takeOldest(list);
       dropped += drop * size;
       this.#idleCount -= drop;
       list.lowWater = list.buffers.length;
@@ -431,8 +441,10 @@ export class Arena extends EventEmitter {
     if (this.#leasedBytes + requestedClass > this.maxBytes) this.#overBudget++;
     let buffer: ArrayBuffer | undefined;
     let capacity = requestedClass;
+    // Reuse before the quarantine is over only when allocating would pass the budget.
+    const force = this.#leasedBytes + this.#idleBytes + capacity > this.maxBytes;
     let list = this.#free.get(capacity);
-    if (list === undefined || list.buffers.length === 0) {
+    if (!canReuse(this.#policy, list, force)) {
       // A miss: take an idle buffer of one of the next classes up before allocating. Batches of a
       // topic vary a little in size, and a pool that keeps a buffer in each neighbouring class
       // holds several times what is leased at once.
@@ -440,15 +452,16 @@ export class Arena extends EventEmitter {
         c = classSize(c + 1);
         const larger = this.#free.get(c);
         // Reusing idle memory never adds memory; the lease counts the larger capacity it holds.
-        if (larger !== undefined && larger.buffers.length > 0) {
+        if (canReuse(this.#policy, larger, force)) {
           list = larger;
           capacity = c;
           break;
         }
       }
     }
-    if (list !== undefined && list.buffers.length > 0) {
-      buffer = list.buffers.pop()!;
+    if (list !== undefined && canReuse(this.#policy, list, force)) {
+      if (inQuarantine(this.#policy, list)) this.#earlyReuses++;
+      buffer = takeOldest(list);
       if (list.buffers.length < list.lowWater) list.lowWater = list.buffers.length;
       this.#idleBytes -= capacity;
       this.#idleCount--;
@@ -486,14 +499,15 @@ export class Arena extends EventEmitter {
     this.#releases++;
     // Detach: every view of `buffer` now reads as empty; the memory lives on in `fresh`.
     const fresh = detachArrayBuffer(buffer);
+    poisonReleased(this.#policy, fresh, grant.requested);
     const capacity = grant.capacity;
     if (!this.#closed && capacity <= this.maxBytes && this.#idleBytes + capacity <= this.maxIdleBytes) {
       let list = this.#free.get(capacity);
       if (list === undefined) {
-        list = { buffers: [], lowWater: 0 };
+        list = newFreeList();
         this.#free.set(capacity, list);
       }
-      list.buffers.push(fresh);
+      addFree(list, fresh);
       this.#idleBytes += capacity;
       this.#idleCount++;
       this.#startTrimTimer();
@@ -552,7 +566,7 @@ export class Arena extends EventEmitter {
     for (const size of sizes) {
       const list = this.#free.get(size)!;
       while (list.buffers.length > 0 && freed < bytes) {
-        list.buffers.pop();
+        takeOldest(list);
         freed += size;
         this.#idleCount--;
       }

@@ -34,7 +34,7 @@ test('size classes waste less than 20% of the class and are monotonic', () => {
 });
 
 test('release revokes every view: a kept view reads as empty, never as the next tenant bytes', async () => {
-  const arena = new Arena({ maxBytes: 4 * MiB });
+  const arena = new Arena({ maxBytes: 4 * MiB, quarantineMs: 0 });
   const first = await arena.acquire(64 * KiB);
   first.bytes.fill(0xaa);
   const keptView = first.bytes;
@@ -245,7 +245,7 @@ test('leased plus idle memory stays within the budget: idle buffers of other cla
 });
 
 test('a pool miss reuses an idle buffer up to two classes larger instead of allocating', async () => {
-  const arena = new Arena({ maxBytes: 64 * MiB, trimIntervalMs: 0 });
+  const arena = new Arena({ maxBytes: 64 * MiB, trimIntervalMs: 0, quarantineMs: 0 });
   (await arena.acquire(5 * MiB)).release(); // idle: one 5 MiB buffer
   // Batches of one topic vary in size: 4.2 MiB (class 5 MiB) and 4 MiB (class 4 MiB) both take it.
   for (const n of [4 * MiB + 200 * KiB, 4 * MiB]) {
@@ -265,7 +265,7 @@ test('a pool miss reuses an idle buffer up to two classes larger instead of allo
 });
 
 test('trim drops idle memory; the timer only drops what stayed unused for a whole interval', async () => {
-  const arena = new Arena({ maxBytes: 4 * MiB, trimIntervalMs: 0 });
+  const arena = new Arena({ maxBytes: 4 * MiB, trimIntervalMs: 0, quarantineMs: 0 });
   const ls = [await arena.acquire(64 * KiB), await arena.acquire(64 * KiB)];
   for (const l of ls) l.release();
   assert.equal(arena.stats().idleCount, 2);
@@ -289,7 +289,7 @@ test('the trim timer gives memory back in a quiet process', async () => {
 });
 
 test('steady-state acquire/release allocates no new backing stores', async () => {
-  const arena = new Arena({ maxBytes: 64 * MiB });
+  const arena = new Arena({ maxBytes: 64 * MiB, quarantineMs: 0 });
   const sizes = [16 * KiB, 256 * KiB, 1 * MiB];
   for (const n of sizes) (await arena.acquire(n)).release(); // warm the pool
   const allocationsBefore = arena.stats().allocations;

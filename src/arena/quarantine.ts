@@ -1,0 +1,83 @@
+/**
+ * How released memory is reused, against native asynchronous I/O.
+ *
+ * Revoking a lease detaches its ArrayBuffer, so JavaScript views read as empty. But work already
+ * queued in libuv (`fs.write`, `socket.write` once the kernel buffer is full) or in the zlib
+ * thread pool holds a raw pointer into the memory and reads it whenever it runs. If the pool has
+ * handed the memory to the next lease by then, that work reads another message's bytes. Three
+ * measures make that unlikely and, when it happens anyway, recognisable:
+ * - released buffers are reused oldest first (FIFO), so reuse comes as late as the pool allows;
+ * - `quarantineMs`: a released buffer is not reused for that long while allocating instead stays
+ *   within the budget (under budget pressure the oldest is reused early, counted in
+ *   `earlyReuses`): memory is traded for time;
+ * - `poisonOnRelease`: the released bytes are overwritten with {@link POISON}, so late I/O reads
+ *   the pattern, not the released message.
+ * None of this is a guarantee: I/O slower than the quarantine (a stalled socket peer) can still
+ * read the next tenant's bytes. A handler must await its writes, or keep the memory with
+ * `retainBatch()` until they complete, or copy (docs/recycling.md).
+ */
+import { booleanArg, integerArg } from '../validate';
+
+/** The pattern released bytes are overwritten with: "kafka-arena released" read as bytes. */
+export const POISON = Buffer.from('\xde\xad\xbe\xefRELEASED', 'latin1');
+
+/** Defaults, chosen by bench/quarantine.ts (figures in docs/recycling.md). */
+export const DEFAULT_QUARANTINE_MS = 100;
+export const DEFAULT_POISON_ON_RELEASE = true;
+
+/** The reuse policy of an arena. */
+export interface ReleasePolicy {
+  readonly quarantineMs: number;
+  readonly poisonOnRelease: boolean;
+}
+
+export function releasePolicy(options: { quarantineMs?: unknown; poisonOnRelease?: unknown }): ReleasePolicy {
+  return {
+    quarantineMs: integerArg('quarantineMs', options.quarantineMs, 0, 3_600_000, DEFAULT_QUARANTINE_MS),
+    poisonOnRelease: booleanArg('poisonOnRelease', options.poisonOnRelease, DEFAULT_POISON_ON_RELEASE),
+  };
+}
+
+/** Idle buffers of one size class, oldest released first. */
+export interface FreeList {
+  buffers: ArrayBuffer[];
+  /** When each buffer was released (performance.now()), parallel to `buffers`. */
+  releasedAt: number[];
+  /** Fewest buffers this list held since the last trim tick: those were not needed. */
+  lowWater: number;
+}
+
+export function newFreeList(): FreeList {
+  return { buffers: [], releasedAt: [], lowWater: 0 };
+}
+
+/** Overwrites the first `length` bytes of a released buffer with the poison pattern, when the policy says so. */
+export function poisonReleased(policy: ReleasePolicy, buffer: ArrayBuffer, length: number): void {
+  if (policy.poisonOnRelease && length > 0) Buffer.from(buffer, 0, length).fill(POISON);
+}
+
+/** Adds a released buffer at the back of its list. */
+export function addFree(list: FreeList, buffer: ArrayBuffer): void {
+  list.buffers.push(buffer);
+  list.releasedAt.push(performance.now());
+}
+
+/**
+ * Whether `list` has a buffer to reuse now: its oldest has served its quarantine, or `force`
+ * (allocating instead would pass the budget).
+ */
+export function canReuse(policy: ReleasePolicy, list: FreeList | undefined, force: boolean): boolean {
+  if (list === undefined || list.buffers.length === 0) return false;
+  return force || policy.quarantineMs === 0 || performance.now() - list.releasedAt[0] >= policy.quarantineMs;
+}
+
+/** True when the oldest buffer of `list` is still in quarantine (a reuse of it now is early). */
+export function inQuarantine(policy: ReleasePolicy, list: FreeList): boolean {
+  return policy.quarantineMs > 0 && performance.now() - list.releasedAt[0] < policy.quarantineMs;
+}
+
+/** Takes the oldest buffer of `list` (for reuse, or to drop it when trimming or evicting). */
+export function takeOldest(list: FreeList): ArrayBuffer {
+  list.releasedAt.shift();
+  return list.buffers.shift()!;
+}

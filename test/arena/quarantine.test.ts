@@ -1,0 +1,109 @@
+/**
+ * The arena's release policy (src/arena/quarantine.ts): FIFO reuse, quarantine, poison, and what
+ * native asynchronous I/O still reading a released lease sees.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Arena, KafkaArenaError } from '../../src';
+import { POISON } from '../../src/arena/quarantine';
+
+const KiB = 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('released memory is reused oldest first (FIFO)', () => {
+  const arena = new Arena({ maxBytes: 1 << 20, quarantineMs: 0, poisonOnRelease: false, trimIntervalMs: 0 });
+  const a = arena.acquireSync(16 * KiB);
+  const b = arena.acquireSync(16 * KiB);
+  a.bytes.fill(0xaa);
+  b.bytes.fill(0xbb);
+  a.release();
+  b.release();
+  // Pooled memory is not cleared (the policy's poison is off): its bytes tell which buffer it is.
+  const first = arena.acquireSync(16 * KiB);
+  const second = arena.acquireSync(16 * KiB);
+  assert.equal(first.bytes[0], 0xaa, 'the first released is reused first');
+  assert.equal(second.bytes[0], 0xbb);
+  assert.equal(arena.stats().poolHits, 2);
+});
+
+test('poisonOnRelease overwrites released bytes with the recognisable pattern', () => {
+  const arena = new Arena({ maxBytes: 1 << 20, quarantineMs: 0, trimIntervalMs: 0 });
+  const a = arena.acquireSync(10 * KiB);
+  a.bytes.fill(0x7a);
+  a.release();
+  const b = arena.acquireSync(10 * KiB);
+  assert.equal(arena.stats().poolHits, 1);
+  assert.deepEqual(b.bytes.subarray(0, POISON.length), POISON);
+  assert.equal(b.bytes.indexOf(0x7a), -1, 'nothing of the released message is left');
+});
+
+test('quarantineMs delays reuse while allocating fits the budget, and reuses the oldest early under pressure', async () => {
+  const arena = new Arena({ maxBytes: 1 << 20, quarantineMs: 40, trimIntervalMs: 0 });
+  arena.acquireSync(64 * KiB).release();
+  arena.acquireSync(64 * KiB).release();
+  assert.equal(arena.stats().poolHits, 0, 'still in quarantine: a new buffer instead');
+  assert.equal(arena.stats().allocations, 2);
+  await sleep(60);
+  arena.acquireSync(64 * KiB).release();
+  assert.equal(arena.stats().poolHits, 1, 'reused once the quarantine is over');
+  assert.equal(arena.stats().earlyReuses, 0);
+
+  // A full budget: reuse early rather than pass it.
+  const tight = new Arena({ maxBytes: 256 * KiB, quarantineMs: 60_000, trimIntervalMs: 0 });
+  const leases = Array.from({ length: 4 }, () => tight.acquireSync(64 * KiB));
+  for (const l of leases) l.release();
+  for (let i = 0; i < 8; i++) tight.acquireSync(64 * KiB).release();
+  const s = tight.stats();
+  assert.equal(s.allocations, 4);
+  assert.equal(s.earlyReuses, 8);
+  assert.ok(s.highWaterBytes <= 256 * KiB, `high water ${s.highWaterBytes}`);
+});
+
+test('quarantineMs and poisonOnRelease are validated', () => {
+  const bad = (o: object) => assert.throws(() => new Arena(o), (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_INVALID_ARGUMENT');
+  bad({ quarantineMs: -1 });
+  bad({ quarantineMs: 1.5 });
+  bad({ poisonOnRelease: 'yes' });
+});
+
+/**
+ * Un-awaited fs.write of each lease's bytes, then release and a new tenant writing its own bytes
+ * at once (what a handler that does not await its writes does). Returns how many written chunks
+ * hold bytes of a tenant other than their own.
+ */
+async function contaminatedWrites(arena: Arena, rounds: number): Promise<{ contaminated: number; poisoned: number }> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ka-q-')), 'out');
+  const fd = fs.openSync(file, 'w+');
+  const size = 64 * KiB;
+  const pending: Array<Promise<void>> = [];
+  for (let i = 0; i < rounds; i++) {
+    const lease = arena.acquireSync(size);
+    lease.bytes.fill(`rec-${String(i).padStart(5, '0')}|`);
+    pending.push(new Promise((resolve, reject) => fs.write(fd, lease.bytes, 0, size, i * size, (err) => (err ? reject(err) : resolve()))));
+    lease.release();
+  }
+  await Promise.all(pending);
+  const out = fs.readFileSync(file);
+  fs.closeSync(fd);
+  fs.rmSync(path.dirname(file), { recursive: true });
+  let contaminated = 0;
+  let poisoned = 0;
+  for (let i = 0; i < rounds; i++) {
+    const chunk = out.subarray(i * size, (i + 1) * size).toString('latin1');
+    const tags = new Set(chunk.match(/rec-\d{5}\|/g) ?? []);
+    tags.delete(`rec-${String(i).padStart(5, '0')}|`);
+    if (tags.size > 0) contaminated++;
+    if (chunk.includes('RELEASED')) poisoned++;
+  }
+  return { contaminated, poisoned };
+}
+
+test('un-awaited fs.write after release: another tenant’s bytes with the policy off, never with the default', async () => {
+  const off = await contaminatedWrites(new Arena({ maxBytes: 4 << 20, quarantineMs: 0, poisonOnRelease: false, trimIntervalMs: 0 }), 200);
+  assert.ok(off.contaminated > 0, `the hazard is real: ${off.contaminated} of 200 chunks hold another tenant's bytes with the policy off`);
+  const byDefault = await contaminatedWrites(new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 }), 200);
+  assert.equal(byDefault.contaminated, 0, `with the default policy: ${JSON.stringify(byDefault)}`);
+});
