@@ -3,7 +3,7 @@ import { codecForType } from '../protocol/compression';
 import { BATCH_PREFIX_BYTES, decodeRecordBatchWith } from '../protocol/record-batch';
 import type { DecodeOptions, PartialBatch, RecordBatch, RecordsDecompressor } from '../protocol/record-batch';
 import { ProtocolError } from '../errors';
-import { bytesArg, integerArg } from '../validate';
+import { bytesArg, integerArg, invalid } from '../validate';
 import type { JobOutcome, WorkerPool } from './pool';
 
 /** Where a batch's CRC-32C and the bytes it covers (attributes .. end) start, and its records. */
@@ -54,6 +54,9 @@ export class PooledRecordBatches<V extends Uint8Array = Buffer> implements Async
 
   /** @internal Use {@link WorkerPool.decodeRecordBatches}. */
   constructor(pool: WorkerPool, source: BatchSource, options: PoolDecodeOptions) {
+    if (!(source instanceof Uint8Array) && !(typeof source === 'object' && source !== null && (Symbol.asyncIterator in source || Symbol.iterator in source))) {
+      invalid('source', 'a Uint8Array or an (async) iterable of them', source);
+    }
     this.#pool = pool;
     this.#source = source;
     this.#options = options;
@@ -172,9 +175,6 @@ async function* chunksOf(source: BatchSource): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) {
     yield source;
     return;
-  }
-  if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || Symbol.iterator in source)) {
-    bytesArg('source', source); // throws: neither bytes nor an iterable of them
   }
   for await (const chunk of source as AsyncIterable<Uint8Array>) yield bytesArg('chunk', chunk);
 }
