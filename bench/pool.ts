@@ -154,6 +154,11 @@ async function latency(pools: Map<number, WorkerPool>): Promise<{ rows: DelayRow
   const tick = () => new Promise((r) => setImmediate(r));
   const modes: Array<[string, () => Promise<void>]> = [
     [
+      // The control: the same monitor with nothing to do, for what the machine's scheduling alone costs.
+      'idle (control: no work, 1 s)',
+      () => new Promise((r) => setTimeout(r, 1000)),
+    ],
+    [
       'sync, one decodeRecordBatches per 16-batch fetch',
       async () => {
         for (let r = 0; r < rounds; r++) {
@@ -197,7 +202,8 @@ async function latency(pools: Map<number, WorkerPool>): Promise<{ rows: DelayRow
       const s = (performance.now() - t0) / 1000;
       await new Promise((r) => setTimeout(r, 2)); // lets the monitor record the last block
       h.disable();
-      const row = { mode, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, meanMs: h.mean / 1e6, seconds: s, mbPerSec: (totalMiB * MiB) / 1e6 / s };
+      const idle = mode.startsWith('idle');
+      const row = { mode, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, meanMs: h.mean / 1e6, seconds: s, mbPerSec: idle ? NaN : (totalMiB * MiB) / 1e6 / s };
       samples.set(mode, [...(samples.get(mode) ?? []), row]);
     }
   }
@@ -229,9 +235,9 @@ interface SmallRow {
 
 async function small(pool: WorkerPool): Promise<{ rows: SmallRow[]; thresholds: Record<string, number | null>; md: string }> {
   const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
-  const sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((k) => k * 1024);
+  const sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024].map((k) => k * 1024);
   const rows: SmallRow[] = [];
-  const N = QUICK ? 200 : 1000;
+  const N = QUICK ? 100 : 500;
   const reps = QUICK ? 1 : 5;
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
   for (const codec of CODECS) {

@@ -5,7 +5,7 @@ import { decodeRecordBatchWith } from '../protocol/decode';
 import type { DecodeOptions, RecordsDecompressor } from '../protocol/decode';
 import type { PartialBatch, RecordBatch } from '../protocol/batch';
 import { ProtocolError } from '../errors';
-import { bytesArg, integerArg } from '../validate';
+import { bytesArg, integerArg, invalid } from '../validate';
 import type { JobOutcome, WorkerPool } from './pool';
 
 /** Where a batch's CRC-32C and the bytes it covers (attributes .. end) start, and its records. */
@@ -56,6 +56,9 @@ export class PooledRecordBatches<V extends Uint8Array = Buffer> implements Async
 
   /** @internal Use {@link WorkerPool.decodeRecordBatches}. */
   constructor(pool: WorkerPool, source: BatchSource, options: PoolDecodeOptions) {
+    if (!(source instanceof Uint8Array) && !(typeof source === 'object' && source !== null && (Symbol.asyncIterator in source || Symbol.iterator in source))) {
+      invalid('source', 'a Uint8Array or an (async) iterable of them', source);
+    }
     this.#pool = pool;
     this.#source = source;
     this.#options = options;
@@ -174,9 +177,6 @@ async function* chunksOf(source: BatchSource): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) {
     yield source;
     return;
-  }
-  if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || Symbol.iterator in source)) {
-    bytesArg('source', source); // throws: neither bytes nor an iterable of them
   }
   for await (const chunk of source as AsyncIterable<Uint8Array>) yield bytesArg('chunk', chunk);
 }

@@ -57,6 +57,8 @@ interface Slot {
   worker: Worker;
   jobs: Map<number, Job>;
   online: boolean;
+  /** The uncaught error that ended the worker, if one did. */
+  error?: Error;
 }
 
 /** Jobs sent ahead to one worker, so it never waits for the main thread between two. */
@@ -201,8 +203,8 @@ export class WorkerPool {
     worker.unref();
     worker.on('online', () => (slot.online = true));
     worker.on('message', (msg: ResultMessage) => this.#onResult(slot, msg));
-    // An uncaught exception in the worker: 'exit' follows, which fails its jobs.
-    worker.on('error', () => {});
+    // An uncaught exception in the worker: 'exit' follows, which fails its jobs with it as cause.
+    worker.on('error', (err) => (slot.error = err));
     worker.on('exit', (code) => this.#onExit(slot, code));
     return slot;
   }
@@ -287,7 +289,8 @@ export class WorkerPool {
   #onExit(slot: Slot, code: number): void {
     if (this.#closed) return;
     this.#workerExits++;
-    for (const job of slot.jobs.values()) this.#abandon(job, new PoolError('ERR_WORKER_EXITED', `worker thread exited (code ${code}) with the job in flight`));
+    const exited = () => new PoolError('ERR_WORKER_EXITED', `worker thread exited (code ${code}${slot.error ? `: ${slot.error.message}` : ''})`, { cause: slot.error });
+    for (const job of slot.jobs.values()) this.#abandon(job, exited());
     slot.jobs.clear();
     const i = this.#slots.indexOf(slot);
     if (slot.online) {
@@ -297,7 +300,7 @@ export class WorkerPool {
       this.#slots.splice(i, 1);
       if (this.#slots.length === 0) {
         this.#closed = true;
-        for (const job of this.#queue.splice(0)) this.#abandon(job, new PoolError('ERR_WORKER_EXITED', `worker thread failed to start (code ${code})`));
+        for (const job of this.#queue.splice(0)) this.#abandon(job, exited());
       }
     }
     this.#dispatch();

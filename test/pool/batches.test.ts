@@ -200,6 +200,17 @@ describe('WorkerPool.decodeRecordBatches', () => {
     arena.close();
   });
 
+  test('bad arguments are ArgumentErrors naming the argument', async () => {
+    const isArg = (name: string) => (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && (e as { argument?: string }).argument === name;
+    assert.throws(() => pool.decodeRecordBatches('bytes' as never), isArg('source'));
+    assert.throws(() => pool.decodeRecordBatches(42 as never), isArg('source'));
+    assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), { maxInFlightBytes: -1 }), isArg('maxInFlightBytes'));
+    assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), 'x' as never), isArg('options'));
+    await assert.rejects(async () => {
+      for await (const b of pool.decodeRecordBatches([Buffer.alloc(3), 'not bytes' as never])) b.release();
+    }, isArg('chunk'));
+  });
+
   test('the read-ahead stops at maxInFlightBytes', async () => {
     const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
     const rand = prng(8);
