@@ -1,5 +1,5 @@
-// The README's quick start, as an ES module: a recycling consumer. To run on its own it first
-// produces `count` zstd events, and it stops once it has read them.
+// The recycling consumer as an ES module (examples/quick-start.mjs is the shortest one). To run
+// on its own it first produces `count` zstd events, and it stops once it has read them.
 //   KAFKA_BROKERS=localhost:9092 KAFKA_TOPIC=events node examples/recycling-consumer.mjs
 import kafkajs from 'kafkajs' // a CommonJS package: import the default, then destructure
 import { Arena } from 'kafka-arena'

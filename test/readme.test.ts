@@ -38,9 +38,9 @@ function exampleFiles(dir = join(root, 'examples')): string[] {
 /** Lines trimmed; a snippet line `// …` marks lines left out. */
 const lines = (text: string) => text.split('\n').map((l) => l.trim());
 
-/** Whether the snippet's segments (split at `// …`) appear in `file`, each contiguous, in order. */
+/** Whether the snippet's segments (split at `// …`) appear in `file`, each contiguous (blank lines aside), in order. */
 function takenFrom(snippet: string, file: string): boolean {
-  const fileLines = lines(readFileSync(file, 'utf8'));
+  const fileLines = lines(readFileSync(file, 'utf8')).filter((l) => l !== ''); // blank lines do not count
   const segments: string[][] = [[]];
   for (const l of lines(snippet)) {
     if (l === '// …') segments.push([]);

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brokerSkipReason, startBroker, uniqueName, type Broker } from '../broker/harness';
+import { Kafka, CompressionCodecs, CompressionTypes, Partitioners, logLevel } from 'kafkajs';
 import { decodeRecordBatches } from '../../src';
+import { registerCodecs } from '../../src/kafkajs';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -21,6 +23,9 @@ const stripsTypes = (process.features as { typescript?: string }).typescript !==
 interface Example {
   file: string;
   broker?: true;
+  /** JSON events `{ n, type: 'quick-start' }` to produce (zstd) into the topic first. */
+  produce?: number;
+  env?: Record<string, string>;
   /** Every pattern must match the example's stdout. */
   expect: RegExp[];
 }
@@ -28,6 +33,7 @@ interface Example {
 /** Every example and what it must print. A file in examples/ missing here fails the first test. */
 const EXAMPLES: Example[] = [
   { file: 'kafkajs-codecs.js', broker: true, expect: [/^ZSTD: 100 messages$/m, /^LZ4: 100 messages$/m, /^Snappy: 100 messages$/m, /^GZIP: 100 messages$/m, /^consumed 400 messages$/m] },
+  { file: 'quick-start.mjs', broker: true, produce: 3, env: { QUICK_START_SECONDS: '8' }, expect: [/^\{ n: 0, type: 'quick-start' \}$/m, /^\{ n: 1, type: 'quick-start' \}$/m, /^\{ n: 2, type: 'quick-start' \}$/m] },
   { file: 'recycling-consumer.js', broker: true, expect: [/^consumed 2000 messages, kept 250 purchases$/m, /^leases created [1-9]\d*, held now 0, arena leased bytes 0$/m, /^a kept purchase is still readable: purchase$/m] },
   { file: 'recycling-consumer.mjs', broker: true, expect: [/^consumed 1000 messages; leases held now: 0$/m] },
   { file: 'recycling-consumer.mts', broker: true, expect: [/^consumed 1000 messages with 1000 distinct keys$/m] },
@@ -79,16 +85,30 @@ for (const example of EXAMPLES.filter((e) => e.expect.length > 0)) {
   const isTs = /\.m?ts$/.test(example.file);
   const why = isTs && !stripsTypes ? `Node ${process.version} does not strip types (tsc checks it below)` : example.broker ? skip : false;
   test(`examples/${example.file} runs and prints what it should`, { skip: why }, async () => {
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { ...example.env };
     if (example.broker) {
       const topic = uniqueName('example');
       await broker!.createTopic(topic, 3);
       env.KAFKA_BROKERS = broker!.bootstrap.join(',');
       env.KAFKA_TOPIC = topic;
+      if (example.produce) await produce(topic, example.produce);
     }
     const out = await runExample(example.file, env);
     for (const re of example.expect) assert.match(out, re, `examples/${example.file}`);
   });
+}
+
+async function produce(topic: string, count: number): Promise<void> {
+  registerCodecs(CompressionCodecs);
+  const kafka = new Kafka({ brokers: [...broker!.bootstrap], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    const messages = Array.from({ length: count }, (_, n) => ({ value: JSON.stringify({ n, type: 'quick-start' }) }));
+    await producer.send({ topic, compression: CompressionTypes.ZSTD, messages });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 test('tsc --strict type-checks the TypeScript examples (.ts and .mts)', async () => {
