@@ -15,7 +15,7 @@ import { Arena } from '../../src';
 import { arenaConsumer, registerCodecs } from '../../src/kafkajs';
 import { kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName } from '../../test/broker/harness';
 import { kcatProduce } from '../../test/broker/kcat';
-import { fmt, prng } from '../lib';
+import { fmt, prng, writeResults } from '../lib';
 
 const MiB = 1024 * 1024;
 const BUDGET = 16 * MiB;
@@ -222,7 +222,10 @@ if (process.argv.includes('--worker')) {
 } else if (require.main === module) {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   runDelivery(['--max-old-space-size=96', '--max-semi-space-size=2'], names.length > 0 ? names : undefined).then(
-    ({ markdown }) => console.log(`\n${markdown}`),
+    ({ results, markdown }) => {
+      console.log(`\n${markdown}`);
+      writeResults('soak-delivery', { results }, markdown);
+    },
     (err) => {
       console.error(err);
       process.exitCode = 1;

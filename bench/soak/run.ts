@@ -21,6 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, brokerAvailable, uniqueName, type Broker } from '../../test/broker/harness';
 import { QUICK, RESULTS_DIR, fmt, linearSlope, lineChartSvg, machine, writeResults, writeSvg, type LineSeries } from '../lib';
+import { DELIVERY_SCENARIOS, runDelivery, type DeliveryResult } from './delivery';
 import { KcatStream } from './kcat-stream';
 import { DEDUPE_CACHE_ENTRIES, MAX_FETCH_BYTES, SCENARIOS, SETUPS, type Sample, type Scenario, type SetupName, type WorkerConfig, type WorkerMessage } from './scenarios';
 
@@ -68,7 +69,7 @@ function parseArgs(argv: string[]): Args {
   if (!(rssCapMb >= 256)) throw new Error('--rss-cap-mb must be at least 256');
   if (!(heapMb === 0 || heapMb >= 32)) throw new Error('--heap-mb must be 0 (V8 defaults) or at least 32');
   for (const o of only ?? []) {
-    if (!SCENARIOS.some((s) => s.name === o)) throw new Error(`unknown scenario ${o}; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    if (!SCENARIOS.some((s) => s.name === o) && !DELIVERY_SCENARIOS.some((s) => s.name === o)) throw new Error(`unknown scenario ${o}; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
   }
   for (const x of setups) if (!SETUPS.includes(x)) throw new Error(`unknown setup ${x}; one of ${SETUPS.join(', ')}`);
   return { durationS, only, setups, heapMb, rssCapBytes: rssCapMb * MiB };
@@ -442,6 +443,15 @@ async function main(): Promise<void> {
     const base = s.figures.kafkajs;
     if (base) md.push(`For comparison, ${breakdown('kafkajs', base)}`, '');
   }
+  // The recycling consumer's delivery scenarios (a fetch larger than the budget): finite topics, checked record by record.
+  const deliveryNames = DELIVERY_SCENARIOS.map((s) => s.name as string).filter((n) => !args.only || args.only.includes(n));
+  let delivery: DeliveryResult[] = [];
+  if (deliveryNames.length > 0) {
+    const d = await runDelivery(v8Flags(args), deliveryNames);
+    delivery = d.results;
+    md.push(d.markdown, '');
+    failures += d.results.filter((r) => r.error).length;
+  }
   const markdown = md.join('\n');
   writeResults(
     'soak',
@@ -457,6 +467,7 @@ async function main(): Promise<void> {
         conclusion: s.conclusion,
         setups: s.results.map((r) => ({ setup: r.setup, outcome: r.outcome, error: r.error, ...s.figures[r.setup], final: r.extra })),
       })),
+      delivery,
     },
     markdown,
   );

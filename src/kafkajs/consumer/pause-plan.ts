@@ -78,8 +78,10 @@ export function planPauses(input: PlanInput): Plan {
     if (p.appPaused) desired.set(p.key, undefined);
     else if (fetchOf !== undefined && p.assigned && (p.broker === fetchOf || (p.broker === undefined && p.mayLead))) mine.push(p);
     else if (p.ours === 'memory') desired.set(p.key, memoryPaused ? 'memory' : undefined);
-    // Held back by its own broker's last fetch: that broker's next fetch decides, unless it left the assignment.
-    else if (p.ours === 'fetch') desired.set(p.key, p.assigned && maxFetchBytes !== undefined ? 'fetch' : undefined);
+    // Held back by its own broker's last fetch: that broker's next fetch decides, unless it left
+    // the assignment. One whose leader is unknown is let go at the first fetch start that cannot
+    // decide it (another fetch in flight): held back until then, it could starve.
+    else if (p.ours === 'fetch') desired.set(p.key, p.assigned && maxFetchBytes !== undefined && p.broker !== undefined ? 'fetch' : undefined);
     else desired.set(p.key, undefined);
   }
 

@@ -14,7 +14,6 @@ export interface KafkajsMessage {
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
   offset: string;
   timestamp: string;
-  [extra: string]: unknown;
 }
 
 /** The parts of a kafkajs Batch this module reads. */
@@ -24,7 +23,6 @@ export interface KafkajsBatch {
   messages: KafkajsMessage[];
   /** Every decoded message, including control records, aborted and below-offset ones. */
   rawMessages?: KafkajsMessage[];
-  [extra: string]: unknown;
 }
 
 /** What `eachBatch` receives in recycling mode: kafkajs's payload plus `retainBatch`. */
