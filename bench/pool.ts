@@ -15,6 +15,7 @@
  * Cases of a row run interleaved in rounds (median), so load on the shared machine hits them alike.
  *   node build/bench/pool.js [--quick] [sections...]   e.g. node build/bench/pool.js records latency
  */
+import { AsyncResource } from 'node:async_hooks';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { CompressionCodecs, Kafka } from 'kafkajs';
@@ -384,44 +385,57 @@ async function kafkajsE2e(pool: WorkerPool): Promise<{ rows: KafkajsRow[]; md: s
       ['recycling (arenaConsumer) + pool', true, true],
     ];
     const runs = new Map<string, KafkajsRow[]>();
+    const cleanContext = new AsyncResource('kafka-arena-bench-run');
     const reps = QUICK ? 1 : 3;
     for (let rep = 0; rep < reps; rep++) {
       for (let i = 0; i < setups.length; i++) {
         const [setup, withPool, recycle] = setups[(i + rep) % setups.length];
-        registerCodecs(CompressionCodecs as never, withPool ? { pool } : {});
-        const consumer = new Kafka(kafkajsClientConfig(broker, { clientId: 'pool-bench' })).consumer(kafkajsConsumerConfig(uniqueName('pool-e2e')));
-        const arena = recycle ? new Arena() : undefined;
-        const helper = arena ? arenaConsumer(consumer, { arena }) : undefined;
-        let got = 0;
-        let t0 = 0;
-        let ms = 0;
-        let finish: () => void = () => {};
-        const done = new Promise<void>((r) => (finish = r));
-        const h = monitorEventLoopDelay({ resolution: 1 });
-        consumer.on(consumer.events.GROUP_JOIN, () => {
-          if (t0 === 0) {
-            t0 = performance.now();
-            h.enable();
+        // Each run starts from a context made before any consumer: arenaConsumer's fetch scope
+        // (AsyncLocalStorage.enterWith) outlives its consumer in the caller's context on Node 20.
+        const row = await cleanContext.runInAsyncScope(async (): Promise<KafkajsRow> => {
+          registerCodecs(CompressionCodecs as never, withPool ? { pool } : {});
+          const consumer = new Kafka(kafkajsClientConfig(broker, { clientId: 'pool-bench' })).consumer(kafkajsConsumerConfig(uniqueName('pool-e2e')));
+          const arena = recycle ? new Arena() : undefined;
+          const helper = arena ? arenaConsumer(consumer, { arena }) : undefined;
+          let got = 0;
+          let t0 = 0;
+          let ms = 0;
+          let finish: () => void = () => {};
+          const done = new Promise<void>((r) => (finish = r));
+          const h = monitorEventLoopDelay({ resolution: 1 });
+          consumer.on(consumer.events.GROUP_JOIN, () => {
+            if (t0 === 0) {
+              t0 = performance.now();
+              h.enable();
+            }
+          });
+          const eachBatch = async ({ batch }: { batch: { messages: Array<{ value: Buffer | null }> } }) => {
+            for (const m of batch.messages) sink += m.value?.length ?? 0;
+            got += batch.messages.length;
+            if (got >= MESSAGES && ms === 0) {
+              ms = performance.now() - t0;
+              h.disable();
+              finish();
+            }
+          };
+          await consumer.connect();
+          await consumer.subscribe({ topics: [topic], fromBeginning: true });
+          if (helper) await helper.run({ eachBatch });
+          else await consumer.run({ eachBatch });
+          let timer: NodeJS.Timeout | undefined;
+          const progress = setInterval(() => console.error(`  ${setup}: ${got}/${MESSAGES}, pool ${JSON.stringify(pool.stats())}`), 10000);
+          try {
+            await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${setup}: timed out with ${got} of ${MESSAGES} messages`)), 120000)))]);
+          } finally {
+            clearTimeout(timer);
+            clearInterval(progress);
           }
+          await consumer.disconnect();
+          helper?.close();
+          arena?.close();
+          const row = { setup, msgsPerSec: (MESSAGES * 1000) / ms, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, ms };
+          return row;
         });
-        const eachBatch = async ({ batch }: { batch: { messages: Array<{ value: Buffer | null }> } }) => {
-          for (const m of batch.messages) sink += m.value?.length ?? 0;
-          got += batch.messages.length;
-          if (got >= MESSAGES && ms === 0) {
-            ms = performance.now() - t0;
-            h.disable();
-            finish();
-          }
-        };
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        if (helper) await helper.run({ eachBatch });
-        else await consumer.run({ eachBatch });
-        await done;
-        await consumer.disconnect();
-        helper?.close();
-        arena?.close();
-        const row = { setup, msgsPerSec: (MESSAGES * 1000) / ms, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, ms };
         runs.set(setup, [...(runs.get(setup) ?? []), row]);
       }
     }
@@ -455,43 +469,47 @@ export async function run(): Promise<string> {
   const out: string[] = [
     `Node ${machine().node}, ${machine().cpu}, ${machine().cores} cores (shared with other work: treat figures as lower bounds, ratios within a row as the result). Default worker count here: ${data.defaultWorkers}.`,
   ];
+  // Written after every section, so a section that fails or is stopped keeps the ones before it.
+  const section = (title: string, md: string) => {
+    out.push('', title, '', md);
+    writeResults('pool', data, out.join('\n'));
+  };
   try {
     if (want('records')) {
       const r = await records(pools);
       data.records = r.results;
-      out.push('', '### 1. Records/s through decodeRecordBatches, 1 MiB batches of JSON events (M records/s, × sync)', '', r.md);
+      section('### 1. Records/s through decodeRecordBatches, 1 MiB batches of JSON events (M records/s, × sync)', r.md);
     }
     if (want('aggregate')) {
       const r = await aggregate(pools);
       data.aggregate = r.results;
-      out.push('', '### 2. Aggregate zstd decompression, MB/s of output (× native zstd-napi on the main thread)', '', r.md);
+      section('### 2. Aggregate zstd decompression, MB/s of output (× native zstd-napi on the main thread)', r.md);
     }
     if (want('latency')) {
       const r = await latency(pools);
       data.latency = r.rows;
-      out.push('', '### 3. Event-loop delay while 1 MiB zstd batches decompress', '', r.md);
+      section('### 3. Event-loop delay while 1 MiB zstd batches decompress', r.md);
     }
     if (want('small')) {
       const r = await small(pools.get(1)!);
       data.small = r.rows;
       data.thresholds = r.thresholds;
-      out.push('', '### 4. Small batches: main-thread time per batch, sync vs the pool (1 worker)', '', r.md);
+      section('### 4. Small batches: main-thread time per batch, sync vs the pool (1 worker)', r.md);
     }
     if (want('input')) {
       const r = await inputTransfer();
       data.input = r.rows;
-      out.push('', '### 5. Compressed input to a worker: copy vs transfer (round trip to an echo worker)', '', r.md);
+      section('### 5. Compressed input to a worker: copy vs transfer (round trip to an echo worker)', r.md);
     }
     if (want('kafkajs')) {
       const r = await kafkajsE2e(pools.get(1)!);
       data.kafkajs = r.rows;
-      out.push('', '### 6. kafkajs against the mock broker, with and without the pool (1 worker)', '', r.md);
+      section('### 6. kafkajs against the mock broker, with and without the pool (1 worker)', r.md);
     }
   } finally {
     for (const p of pools.values()) await p.close();
   }
   const md = out.join('\n');
-  writeResults('pool', data, md);
   if (sink < 0) console.log(sink);
   return md;
 }

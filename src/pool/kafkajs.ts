@@ -12,7 +12,7 @@ import { WorkerPool } from './pool';
  * Compressed bytes from which a batch goes to the pool, per codec: below it the main thread
  * spends less on decompressing than on handing the job over (docs/pool.md, "Small batches").
  */
-export const POOL_MIN_BYTES: Readonly<Record<CodecName, number>> = Object.freeze({ zstd: 8192, lz4: 16384, snappy: 16384, gzip: 8192 });
+export const POOL_MIN_BYTES: Readonly<Record<CodecName, number>> = Object.freeze({ zstd: 8192, lz4: 131072, snappy: 98304, gzip: 8192 });
 
 /** How kafkajs's adapter decompresses one batch: on the main thread, or with the pool from the threshold up. */
 export type KafkajsDecompress = (codec: Codec, input: Buffer, arena: Arena | undefined, maxOutputBytes: number) => Lease | Buffer | Promise<Lease | Buffer>;

@@ -66,9 +66,11 @@ const PER_WORKER = 2;
 /**
  * Input staging buffers come back from the workers and are reused: a fresh ArrayBuffer for each
  * copy costs its page faults, several times the copy itself at batch sizes (docs/pool.md).
- * Buffers above this size are not kept.
+ * Buffers above MAX_STAGING_BYTES are not kept, nor more than MAX_IDLE_STAGING_BYTES in all
+ * (compressed inputs of a read-ahead's worth of batches).
  */
 const MAX_STAGING_BYTES = 8 * 1024 * 1024;
+const MAX_IDLE_STAGING_BYTES = 32 * 1024 * 1024;
 const WORKER_FILE = join(__dirname, 'worker.js');
 
 /**
@@ -92,6 +94,7 @@ export class WorkerPool {
   readonly #queue: Job[] = [];
   /** Idle input staging buffers, returned by the workers. */
   readonly #staging: ArrayBuffer[] = [];
+  #stagingBytes = 0;
   #nextId = 1;
   #closed = false;
   #completed = 0;
@@ -230,15 +233,17 @@ export class WorkerPool {
     }
     if (best < 0) return new Uint8Array(new ArrayBuffer(Math.max(n, 4096)), 0, n);
     const [buffer] = this.#staging.splice(best, 1);
+    this.#stagingBytes -= buffer.byteLength;
     return new Uint8Array(buffer, 0, n);
   }
 
   #onResult(slot: Slot, msg: ResultMessage): void {
     const buffer = msg.input?.buffer as ArrayBuffer | undefined;
     if (buffer !== undefined && buffer.byteLength <= MAX_STAGING_BYTES) {
-      // Keep about one per job in flight; drop the oldest beyond that.
+      // Enough for a read-ahead's worth of jobs; the oldest go first beyond that.
       this.#staging.push(buffer);
-      if (this.#staging.length > this.workers * PER_WORKER + 2) this.#staging.shift();
+      this.#stagingBytes += buffer.byteLength;
+      while (this.#stagingBytes > MAX_IDLE_STAGING_BYTES) this.#stagingBytes -= this.#staging.shift()!.byteLength;
     }
     const job = slot.jobs.get(msg.id);
     if (job === undefined) return;
