@@ -80,9 +80,6 @@ EXPORT void crc32c_init(void) {
     }
 }
 
-/* Address of the tables, so JS can check crc32c_init ran (T[0][1] is non-zero once built). */
-EXPORT uint32_t crc32c_tables(void) { return (uint32_t)(size_t)&T[0][0]; }
-
 #define LO8(a, b) wasm_i8x16_shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
 #define HI8(a, b) wasm_i8x16_shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 
