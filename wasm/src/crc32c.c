@@ -13,9 +13,8 @@
  *   multiplication by x^(8L) mod P, is linear and so is 4 lookups in tables built at init.
  *   Blocks are 4 KiB (L = 256), then 1 KiB and 512 B for the tail: smaller blocks pay the
  *   16-way combine too often, and 256 B blocks measured slower than the scalar loop.
- *   Measured (V8, Node 20, kernel only, 64 KiB): ~3.5 GB/s against ~1.6-2.0 GB/s for the former
- *   slicing-by-16, and ~2.0 GB/s for 3-4 interleaved scalar slicing-by-8/16 streams; running two
- *   16-stream groups interleaved was slower (V8 spills the 32 state/table vectors).
+ *   It beat slicing-by-16 and 3-4 interleaved scalar streams (figures: docs/benchmarks.md); two
+ *   16-stream groups interleaved were slower (V8 spills the 32 state/table vectors).
  * - The remainder (< 512 bytes): scalar slicing-by-16 (16 tables of 256 entries).
  *
  * All tables are built by crc32c_init() so the module ships no data segment.
