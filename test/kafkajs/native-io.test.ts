@@ -144,8 +144,14 @@ test("un-awaited socket.write from eachMessage, peer reading at once or after a 
 
 test('the same writes with the release policy off (reuse at once, no poison) do hand out other records’ bytes', async () => {
   // The control: without the policy the hazard is real, so the tests above can fail.
-  const off = await viaFile({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false });
-  assert.ok(off.contaminated > 0, `fs.write: ${off.contaminated} of ${off.records} contaminated`);
+  // Whether a file write runs before the reuse depends on the thread pool's timing (0 to 159 of
+  // 384 records in runs here), so the file control gets a few tries; one contaminated try proves
+  // the detector sees the hazard.
+  const tries: number[] = [];
+  for (let i = 0; i < 8 && !tries.some((n) => n > 0); i++) {
+    tries.push((await viaFile({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false })).contaminated);
+  }
+  assert.ok(tries.some((n) => n > 0), `fs.write: no contamination in ${tries.length} tries (${tries.join(', ')})`);
   const offSocket = await viaSocket({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false }, 40);
   assert.ok(offSocket.contaminated > 0, `socket.write: ${offSocket.contaminated} tags out of place`);
 });

@@ -119,7 +119,7 @@ describe('WorkerPool.decompress', () => {
   });
 
   test('a released lease from the pool is revoked: kept views read as empty', async () => {
-    const arena = new Arena({ maxBytes: 8 << 20, trimIntervalMs: 0 });
+    const arena = new Arena({ maxBytes: 8 << 20, trimIntervalMs: 0, quarantineMs: 0 });
     const data = text(300_000, 3);
     const lease = await pool.decompress('zstd', codecs.zstd.compress(data), { arena });
     const view = lease.bytes;
