@@ -35,11 +35,19 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the tarball has a LICENSE, README, examples and docs; no source maps and no sources they would point to', () => {
+test('the tarball has a LICENSE, README, examples and docs; source maps carry their sources; no src/ or test/', () => {
   for (const f of ['LICENSE', 'README.md', 'package.json', 'build/src/index.js', 'build/src/index.mjs', 'build/src/kafkajs/index.d.mts', 'examples/codecs.js', 'examples/data/sample.log', 'docs/demo.svg']) {
     assert.ok(files.includes(f), `${f} is not in the package`);
   }
-  assert.deepEqual(files.filter((f) => f.endsWith('.map')), [], 'source maps ship without their sources');
+  // Every shipped .js names its map, and every map carries the TypeScript it points at, so a stack
+  // trace or a debugger resolves to real source lines without src/ in the package.
+  const maps = files.filter((f) => f.endsWith('.js.map'));
+  assert.ok(maps.length > 0, 'no source maps in the package');
+  for (const f of files.filter((f) => f.endsWith('.js') && f.startsWith('build/src/'))) assert.ok(files.includes(`${f}.map`), `${f} has no map`);
+  for (const f of maps) {
+    const map = JSON.parse(readFileSync(join(installed(), f), 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+    assert.ok(map.sourcesContent?.length === map.sources.length && map.sourcesContent.every((c) => typeof c === 'string' && c.length > 0), `${f} ships without its sources`);
+  }
   assert.deepEqual(files.filter((f) => f.startsWith('src/') || f.startsWith('test/')), []);
   const meta = JSON.parse(readFileSync(join(installed(), 'package.json'), 'utf8')) as Record<string, unknown>;
   for (const field of ['repository', 'homepage', 'bugs', 'license']) assert.ok(meta[field], `package.json has no ${field}`);
