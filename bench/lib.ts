@@ -148,10 +148,18 @@ function toResult(c: BenchCase, rounds: number[]): BenchResult {
   };
 }
 
+/** Printed above every quick-mode table: its figures only prove the benchmark runs. */
+export const QUICK_NOTE = '> **Quick mode (--quick): one short round per case. These figures are noise, not results; run without --quick to measure.**';
+
+/** `markdown` with the quick-mode note above it when this is a quick run. */
+export function noted(markdown: string): string {
+  return QUICK ? `${QUICK_NOTE}\n\n${markdown}` : markdown;
+}
+
 /** For a benchmark file run directly (`node build/bench/x.js`): prints its table, or the error with exit code 1. */
 export function printRun(run: () => Promise<string>): void {
   run().then(
-    (md) => console.log(md),
+    (md) => console.log(noted(md)),
     (err) => {
       console.error(err);
       process.exitCode = 1;
@@ -198,7 +206,7 @@ export function pivotTable(results: BenchResult[], cell: (r: BenchResult) => str
 export function writeResults(name: string, data: unknown, markdown?: string): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), JSON.stringify({ machine: machine(), data }, null, 2) + '\n');
-  if (markdown !== undefined) writeFileSync(join(RESULTS_DIR, `${name}.md`), markdown + '\n');
+  if (markdown !== undefined) writeFileSync(join(RESULTS_DIR, `${name}.md`), noted(markdown) + '\n');
 }
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04', '#db2777'];

@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick]`: every microbenchmark in one go. Each writes its table (.md),
  * figures (.json) and chart (.svg) under bench/results/.
  */
-import { machine } from './lib';
+import { machine, noted } from './lib';
 
 const BENCHES: Array<[string, () => Promise<{ run(): string | Promise<string> }>]> = [
   ['arena', () => import('./arena')],
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     console.log(`\n## ${name}\n`);
     const mod = await load();
-    console.log(await mod.run());
+    console.log(noted(await mod.run()));
     console.log(`\n(${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }

@@ -20,7 +20,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, brokerAvailable, uniqueName, type Broker } from '../../test/broker/harness';
-import { QUICK, RESULTS_DIR, fmt, linearSlope, lineChartSvg, machine, writeResults, writeSvg, type LineSeries } from '../lib';
+import { QUICK, RESULTS_DIR, fmt, noted, linearSlope, lineChartSvg, machine, writeResults, writeSvg, type LineSeries } from '../lib';
 import { DELIVERY_SCENARIOS, runDelivery, type DeliveryResult } from './delivery';
 import { KcatStream } from './kcat-stream';
 import { DEDUPE_CACHE_ENTRIES, MAX_FETCH_BYTES, SCENARIOS, SETUPS, type Sample, type Scenario, type SetupName, type WorkerConfig, type WorkerMessage } from './scenarios';
@@ -471,7 +471,7 @@ async function main(): Promise<void> {
     },
     markdown,
   );
-  console.log('\n' + markdown);
+  console.log('\n' + noted(markdown));
   console.log(`\n(soak: ${((Date.now() - t0) / 1000).toFixed(1)} s; results in bench/results/soak*.{md,json,csv,svg})`);
   if (failures > 0) {
     console.error(`${failures} set-up(s) failed to run`);
