@@ -294,7 +294,7 @@ export class WorkerPool {
   #onExit(slot: Slot, code: number): void {
     if (this.#closed) return;
     this.#workerExits++;
-    const exited = () => new PoolError('ERR_WORKER_EXITED', `worker thread exited (code ${code}${slot.error ? `: ${slot.error.message}` : ''})`, { cause: slot.error });
+    const exited = () => new PoolError('ERR_WORKER_EXITED', `worker thread exited (code ${code}${slot.error ? `: ${slot.error.name}: ${slot.error.message}` : ''})`, { cause: slot.error });
     for (const job of slot.jobs.values()) this.#abandon(job, exited());
     slot.jobs.clear();
     const i = this.#slots.indexOf(slot);

@@ -17,9 +17,16 @@ function serialize(err: unknown): SerializedError {
   return { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(err) };
 }
 
-/** A Buffer as its own whole ArrayBuffer (copied only when it shares one: small Buffers live in a slab). */
+/**
+ * A Buffer on an ArrayBuffer of its own, which can be transferred. Small Buffers live in Node's
+ * shared slab (untransferable from Node 22, and transferring it would detach every Buffer in it),
+ * so they are copied; `Buffer#slice` would only make a view.
+ */
 function own(buf: Uint8Array): Uint8Array {
-  return buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? buf : buf.slice();
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return buf;
+  const copy = new Uint8Array(buf.length);
+  copy.set(buf);
+  return copy;
 }
 
 function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] } {
@@ -56,5 +63,11 @@ if (port === null) throw new Error('kafka-arena pool worker: not started as a wo
 port.on('message', (msg: ToWorker) => {
   if (msg.kind === 'exit') process.exit(msg.code);
   const { result, transfer } = run(msg);
-  port.postMessage(result, transfer);
+  try {
+    port.postMessage(result, transfer);
+  } catch (err) {
+    // Nothing was sent (serialization fails first): answer with the error, and the buffers that were the main thread's.
+    const back = [result.input.buffer as ArrayBuffer, ...(result.out ? [result.out] : [])];
+    port.postMessage({ id: result.id, input: result.input, out: result.out, n: 0, error: serialize(err) } satisfies ResultMessage, back);
+  }
 });
