@@ -97,7 +97,9 @@ function entryShape(entry: string): { constructible: string[]; classes: string[]
 test('kafka-arena: one way to create each thing (a public constructor or a factory, never both)', () => {
   const shape = entryShape(join(buildSrc, 'index.d.ts'));
   // The classes users make themselves, and those only the library makes.
-  assert.deepEqual(shape.constructible.filter((c) => !c.endsWith('Error')).sort(), ['Arena', 'ByteQueue']);
+  assert.deepEqual(shape.constructible.filter((c) => !c.endsWith('Error')).sort(), ['Arena', 'ByteQueue', 'WorkerPool']);
+  // Made only by pool.decodeRecordBatches(): a type, not a value.
+  assert.ok(!shape.classes.includes('PooledRecordBatches'), 'PooledRecordBatches is exported as a type only');
   for (const made of ['Lease', 'RecordBatch', 'RecordBatches', 'RecordCursor', 'RecordView']) {
     assert.ok(shape.classes.includes(made), `${made} is exported for instanceof`);
     assert.ok(!shape.constructible.includes(made), `${made} has a private constructor`);
