@@ -480,7 +480,10 @@ export class Arena extends EventEmitter {
     const fresh = detachArrayBuffer(buffer);
     poisonReleased(this.#policy, fresh, grant.requested);
     const capacity = grant.capacity;
-    if (!this.#closed && capacity <= this.maxBytes && this.#idleBytes + capacity <= this.maxIdleBytes) {
+    // Pool it only while leased + idle stays within the budget: leases granted past it (an
+    // oversize fetch through acquireSync) give their memory back instead of also keeping it idle.
+    const withinBudget = this.#leasedBytes + this.#idleBytes + capacity <= this.maxBytes;
+    if (!this.#closed && withinBudget && this.#idleBytes + capacity <= this.maxIdleBytes) {
       let list = this.#free.get(capacity);
       if (list === undefined) {
         list = newFreeList();
