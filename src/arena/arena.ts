@@ -10,8 +10,8 @@ import { addFree, canReuse, FreeList, inQuarantine, newFreeList, poisonReleased,
 export interface ArenaOptions {
   /**
    * The memory budget in bytes: leased plus idle pooled memory stays at or below it, except for
-   * `acquireSync` (which never waits) and a single oversized request (see `oversize`).
-   * Default 64 MiB.
+   * `acquireSync` (which never waits) and a single oversized request (see `oversize`); while
+   * leases are past it, released buffers are dropped rather than pooled. Default 64 MiB.
    */
   maxBytes?: number;
   /**
