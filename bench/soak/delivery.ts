@@ -6,9 +6,12 @@
  * (the soak's V8 heap settings), samples RSS every 50 ms, and checks that every record arrived,
  * in order, once, with the produced bytes (sha256 per partition), and that peak RSS stayed within
  * budget + the largest fetch (decompressed) + 64 MiB.
+ * It also records what RSS is made of before fetching and at the peak (process.memoryUsage() and
+ * the arena's leased/idle bytes); SOAK_SMAPS=1 prints the mappings of more than 2 MiB at the peak.
  *   node build/bench/soak/delivery.js          (all; also run by bench/soak/run.js)
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { CompressionCodecs, Kafka, logLevel } from 'kafkajs';
 import { Arena } from '../../src';
@@ -62,6 +65,9 @@ export interface DeliveryResult {
   withinBound: boolean;
   seconds: number;
   helper: Record<string, unknown>;
+  /** What RSS is made of before fetching and at its peak, in MiB (see `breakdown`). */
+  atBaselineMiB: Record<string, number>;
+  atPeakMiB: Record<string, number>;
   error?: string;
 }
 
@@ -102,13 +108,58 @@ async function produce(bootstrap: string[], topic: string, scenario: DeliverySce
   return expected;
 }
 
+/**
+ * process.memoryUsage() and the arena's share, in MiB. `external` minus `arrayBuffers` is mostly
+ * WebAssembly memory (the codecs' staging heaps); `arrayBuffers` includes the arena's buffers
+ * (leased, idle, and dropped ones not yet collected) and kafkajs's response buffers.
+ */
+function breakdown(m: NodeJS.MemoryUsage, arena: Arena): Record<string, number> {
+  const a = arena.stats();
+  const r = (v: number) => Math.round((v / MiB) * 10) / 10;
+  return {
+    rss: r(m.rss),
+    heapTotal: r(m.heapTotal),
+    heapUsed: r(m.heapUsed),
+    external: r(m.external),
+    arrayBuffers: r(m.arrayBuffers),
+    externalNotArrayBuffers: r(m.external - m.arrayBuffers),
+    arenaLeased: r(a.leasedBytes),
+    arenaIdle: r(a.idleBytes),
+  };
+}
+
+function bigMappings(): string {
+  const lines = readFileSync('/proc/self/smaps', 'utf8').split('\n');
+  const out: string[] = [];
+  let head = '';
+  let size = 0;
+  for (const l of lines) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) head = l;
+    else if (l.startsWith('Size:')) size = parseInt(l.slice(5), 10);
+    else if (l.startsWith('Rss:')) {
+      const rss = parseInt(l.slice(4), 10);
+      if (rss > 2048) out.push(`rss ${(rss / 1024).toFixed(1)} MiB size ${(size / 1024).toFixed(0)} MiB ${head}`);
+    }
+  }
+  return out.join('\n');
+}
+
 /** The worker: consumes the topic with arenaConsumer and reports. */
 async function worker(config: WorkerConfig): Promise<Omit<DeliveryResult, 'scenario' | 'boundMiB' | 'withinBound'>> {
   registerCodecs(CompressionCodecs);
   const t0 = Date.now();
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  let atPeak: Record<string, number> = {};
+  let peakMaps = '';
   const arena = new Arena({ maxBytes: BUDGET });
+  // What makes up RSS at its peak: V8 heap, external and ArrayBuffer memory, the arena's share.
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss <= peakRss) return;
+    peakRss = m.rss;
+    if (process.env.SOAK_SMAPS) peakMaps = bigMappings();
+    atPeak = breakdown(m, arena);
+  }, 50);
   const kafka = new Kafka(kafkajsClientConfig({ bootstrap: config.bootstrap } as never, { logLevel: logLevel.ERROR }));
   // A long session: kafkajs decodes a whole fetch before it heartbeats again, and a 24 MB batch
   // on a loaded 2-core machine can take longer than the harness's 5 s session.
@@ -123,10 +174,12 @@ async function worker(config: WorkerConfig): Promise<Omit<DeliveryResult, 'scena
   let duplicates = 0;
   let inOrder = true;
   let baselineRss = 0;
+  let atBaseline: Record<string, number> = {};
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: config.topic, fromBeginning: true });
     baselineRss = process.memoryUsage.rss();
+    atBaseline = breakdown(process.memoryUsage(), arena);
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     await helper.run({
@@ -151,6 +204,7 @@ async function worker(config: WorkerConfig): Promise<Omit<DeliveryResult, 'scena
     clearInterval(sampler);
   }
   const h = helper.stats();
+  if (process.env.SOAK_SMAPS) console.log(peakMaps);
   return {
     records: total,
     delivered,
@@ -162,6 +216,8 @@ async function worker(config: WorkerConfig): Promise<Omit<DeliveryResult, 'scena
     largestFetchMiB: h.largestFetchBytes / MiB,
     seconds: (Date.now() - t0) / 1000,
     helper: h as unknown as Record<string, unknown>,
+    atBaselineMiB: atBaseline,
+    atPeakMiB: atPeak,
   };
 }
 
@@ -189,7 +245,7 @@ export async function runDelivery(execArgv: string[], only?: string[]): Promise<
       const boundMiB = BUDGET / MiB + r.largestFetchMiB + 64;
       results.push({ scenario: scenario.name, ...r, boundMiB, withinBound: r.peakRssMiB <= boundMiB });
     } catch (err) {
-      results.push({ scenario: scenario.name, records: 0, delivered: 0, inOrder: false, duplicates: 0, checksumsMatch: false, peakRssMiB: 0, baselineRssMiB: 0, largestFetchMiB: 0, boundMiB: 0, withinBound: false, seconds: 0, helper: {}, error: String(err) });
+      results.push({ scenario: scenario.name, records: 0, delivered: 0, inOrder: false, duplicates: 0, checksumsMatch: false, peakRssMiB: 0, baselineRssMiB: 0, largestFetchMiB: 0, boundMiB: 0, withinBound: false, seconds: 0, helper: {}, atBaselineMiB: {}, atPeakMiB: {}, error: String(err) });
     } finally {
       await broker.stop();
     }
@@ -208,6 +264,17 @@ export async function runDelivery(execArgv: string[], only?: string[]): Promise<
         `| ${r.scenario} | ${fmt(r.records)} | ${fmt(r.delivered)} | ${r.inOrder ? 'yes' : 'NO'} | ${r.duplicates} | ${r.checksumsMatch ? 'match' : 'MISMATCH'} | ${fmt(r.largestFetchMiB, 1)} | ${fmt(r.baselineRssMiB)} | ${fmt(r.peakRssMiB)}${r.withinBound ? '' : ' (over)'} | ${fmt(r.boundMiB)} | ${r.helper.oversizeFetches ?? '-'} | ${fmt(r.seconds, 1)} |` +
         (r.error ? ` error: ${r.error}` : ''),
     ),
+    '',
+    'What RSS is made of, before fetching → at the peak (MiB; process.memoryUsage() and arena.stats(); external − arrayBuffers is mostly the zstd WebAssembly heap):',
+    '',
+    '| scenario | RSS | heapTotal | heapUsed | arrayBuffers | arena leased | arena idle | external − arrayBuffers |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map((r) => {
+      const b = r.atBaselineMiB;
+      const p = r.atPeakMiB;
+      const cell = (k: string) => `${b[k] ?? '-'} → ${p[k] ?? '-'}`;
+      return `| ${r.scenario} | ${cell('rss')} | ${cell('heapTotal')} | ${cell('heapUsed')} | ${cell('arrayBuffers')} | ${cell('arenaLeased')} | ${cell('arenaIdle')} | ${cell('externalNotArrayBuffers')} |`;
+    }),
   ].join('\n');
   return { results, markdown: md };
 }

@@ -14,8 +14,8 @@ import { addFree, canReuse, FreeList, inQuarantine, newFreeList, poisonReleased,
 export interface ArenaOptions {
   /**
    * The memory budget in bytes: leased plus idle pooled memory stays at or below it, except for
-   * `acquireSync` (which never waits) and a single oversized request (see `oversize`).
-   * Default 64 MiB.
+   * `acquireSync` (which never waits) and a single oversized request (see `oversize`); while
+   * leases are past it, released buffers are dropped rather than pooled. Default 64 MiB.
    */
   maxBytes?: number;
   /**
@@ -501,7 +501,10 @@ export class Arena extends EventEmitter {
     const fresh = detachArrayBuffer(buffer);
     poisonReleased(this.#policy, fresh, grant.requested);
     const capacity = grant.capacity;
-    if (!this.#closed && capacity <= this.maxBytes && this.#idleBytes + capacity <= this.maxIdleBytes) {
+    // Pool it only while leased + idle stays within the budget: leases granted past it (an
+    // oversize fetch through acquireSync) give their memory back instead of also keeping it idle.
+    const withinBudget = this.#leasedBytes + this.#idleBytes + capacity <= this.maxBytes;
+    if (!this.#closed && withinBudget && this.#idleBytes + capacity <= this.maxIdleBytes) {
       let list = this.#free.get(capacity);
       if (list === undefined) {
         list = newFreeList();

@@ -207,6 +207,21 @@ test('absurd sizes and options are ArgumentErrors naming the argument (never a R
   lease.release();
 });
 
+test('a release while leases are over the budget (acquireSync) keeps nothing idle past the budget', () => {
+  // An oversize fetch leases past the budget; buffers released while the rest is still leased
+  // must not also be kept idle, or leased + idle grows past the budget by the idle share.
+  const arena = new Arena({ maxBytes: 16 * KiB });
+  const leases = [arena.acquireSync(6 * KiB), arena.acquireSync(6 * KiB), arena.acquireSync(6 * KiB)];
+  leases[0].release();
+  let s = arena.stats();
+  assert.ok(s.leasedBytes + s.idleBytes <= arena.maxBytes, `after one release: ${JSON.stringify(s)}`);
+  leases[1].release();
+  s = arena.stats();
+  assert.ok(s.leasedBytes + s.idleBytes <= arena.maxBytes, `after two releases: ${JSON.stringify(s)}`);
+  assert.ok(s.idleBytes > 0, 'once back within the budget, released buffers are pooled again');
+  leases[2].release();
+});
+
 test('abort signal cancels a waiting acquire and the queue moves on', async () => {
   const arena = new Arena({ maxBytes: 16 * KiB });
   const held = await arena.acquire(16 * KiB);
