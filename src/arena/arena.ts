@@ -443,8 +443,10 @@ export class Arena extends EventEmitter {
     let capacity = requestedClass;
     // Reuse before the quarantine is over only when allocating would pass the budget.
     const force = this.#leasedBytes + this.#idleBytes + capacity > this.maxBytes;
-    let list = this.#free.get(capacity);
-    if (!canReuse(this.#policy, list, force)) {
+    // The free list this grant reuses from, decided once: its own class, else one a little larger.
+    const own = this.#free.get(capacity);
+    let reuse = canReuse(this.#policy, own, force) ? own : undefined;
+    if (reuse === undefined) {
       // A miss: take an idle buffer of one of the next classes up before allocating. Batches of a
       // topic vary a little in size, and a pool that keeps a buffer in each neighbouring class
       // holds several times what is leased at once.
@@ -453,16 +455,16 @@ export class Arena extends EventEmitter {
         const larger = this.#free.get(c);
         // Reusing idle memory never adds memory; the lease counts the larger capacity it holds.
         if (canReuse(this.#policy, larger, force)) {
-          list = larger;
+          reuse = larger;
           capacity = c;
           break;
         }
       }
     }
-    if (list !== undefined && canReuse(this.#policy, list, force)) {
-      if (inQuarantine(this.#policy, list)) this.#earlyReuses++;
-      buffer = takeOldest(list);
-      if (list.buffers.length < list.lowWater) list.lowWater = list.buffers.length;
+    if (reuse !== undefined) {
+      if (inQuarantine(this.#policy, reuse)) this.#earlyReuses++;
+      buffer = takeOldest(reuse);
+      if (reuse.buffers.length < reuse.lowWater) reuse.lowWater = reuse.buffers.length;
       this.#idleBytes -= capacity;
       this.#idleCount--;
       this.#poolHits++;
