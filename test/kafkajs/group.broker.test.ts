@@ -97,11 +97,18 @@ function member(broker: Broker, groupId: string, topic: string, ledger: Ledger):
   return m;
 }
 
-async function runMember(m: Member, topic: string, handlerDelayMs: number): Promise<void> {
+/**
+ * `gate`: awaited before every batch but the first. kafkajs hands eachBatch all of a partition's
+ * records from one fetch, so without it a member can read a whole phase in a few calls, before
+ * the test gets to change the group.
+ */
+async function runMember(m: Member, topic: string, handlerDelayMs: number, gate?: Promise<void>): Promise<void> {
   await m.consumer.connect();
   await m.consumer.subscribe({ topic, fromBeginning: true });
+  let batches = 0;
   await m.helper.run({
     eachBatch: async ({ batch }) => {
+      if (batches++ > 0 && gate) await gate;
       // Slow enough that the stream is still flowing when the group changes.
       await sleep(handlerDelayMs);
       for (const msg of batch.messages) m.ledger.add(batch.partition, msg.offset, msg.value);
@@ -135,12 +142,16 @@ describe('recycling consumer in a kafkajs consumer group on the mock broker', { 
     const total = () => [...produced.values()].reduce((n, v) => n + v.length, 0);
     const consumed = () => ledger.size;
     let bStopped = false;
+    let bStarted!: () => void;
+    const bRunning = new Promise<void>((r) => (bStarted = r));
     try {
-      await runMember(a, topic, 15);
-      // A is consuming phase 1 (80 batches at >= 15 ms each) when B joins.
+      // A reads one batch of phase 1, then waits for B to be running: B joins while A still has
+      // records to read, however fast A would otherwise drain the topic.
+      await runMember(a, topic, 15, bRunning);
       await waitUntil(() => a.received > 0, 20000, 'A to start consuming');
       assert.ok(a.received < total(), 'B must join while A still has records to read');
       await runMember(b, topic, 15);
+      bStarted();
       // More data while the group rebalances.
       await produce(broker, topic, PARTITIONS, 200, 'lz4', produced, rand);
       await waitUntil(() => b.joins.some((j) => (j[topic]?.length ?? 0) > 0), 30000, 'B to get partitions');
@@ -169,6 +180,7 @@ describe('recycling consumer in a kafkajs consumer group on the mock broker', { 
       t.diagnostic(`A: ${JSON.stringify(state(a))}; B: ${JSON.stringify(state(b))}`);
       throw err;
     } finally {
+      bStarted();
       if (!bStopped) await b.consumer.disconnect();
       await a.consumer.disconnect();
     }
