@@ -8,14 +8,15 @@ import { bufferView } from '../buffer-view';
 import { detachArrayBuffer } from './detach';
 import { LeakDetectionLevel, LeakReport, resolveLeakLevel } from './leak';
 import { arenaMemory, leaseMemory } from './internal';
-import { addFree, canReuse, FreeList, inQuarantine, newFreeList, poisonReleased, ReleasePolicy, releasePolicy, takeOldest } from './quarantine';
+import { addFree, buryOldest, canReuse, FreeList, Graveyard, inQuarantine, newFreeList, poisonReleased, ReleasePolicy, releasePolicy, takeOldest } from './quarantine';
 
 /** Options for {@link Arena}. */
 export interface ArenaOptions {
   /**
    * The memory budget in bytes: leased plus idle pooled memory stays at or below it, except for
    * `acquireSync` (which never waits) and a single oversized request (see `oversize`); while
-   * leases are past it, released buffers are dropped rather than pooled. Default 64 MiB.
+   * leases are past it, released buffers are freed (after `quarantineMs`) rather than pooled.
+   * Default 64 MiB.
    */
   maxBytes?: number;
   /**
@@ -99,6 +100,11 @@ export interface ArenaStats {
   leaks: number;
   /** Idle bytes dropped by trimming or eviction. */
   trimmedBytes: number;
+  /**
+   * Released bytes that are neither leased nor pooled (released past the budget, trimmed or
+   * evicted), held until their quarantine ends and then freed.
+   */
+  pendingFreeBytes: number;
   /** Pool hits on a buffer still in quarantine, because allocating would have passed the budget. */
   earlyReuses: number;
 }
@@ -268,6 +274,7 @@ export class Arena extends EventEmitter {
   readonly #onLeak?: (report: LeakReport) => void;
   readonly #trimIntervalMs: number;
   readonly #policy: ReleasePolicy;
+  readonly #graveyard: Graveyard;
 
   readonly #free = new Map<number, FreeList>();
   readonly #waiters = new WaiterQueue<Waiter>((gone, signal) => {
@@ -323,6 +330,7 @@ export class Arena extends EventEmitter {
     this.#onLeak = functionArg<(report: LeakReport) => void>('onLeak', o.onLeak, true);
     this.#trimIntervalMs = integerArg('trimIntervalMs', o.trimIntervalMs, 0, MAX_TIMER_MS, 10_000);
     this.#policy = releasePolicy(o);
+    this.#graveyard = new Graveyard(this.#policy.quarantineMs);
   }
 
   /**
@@ -386,6 +394,7 @@ export class Arena extends EventEmitter {
       gcReclaimed: this.#gcReclaimed,
       leaks: this.#leaks,
       trimmedBytes: this.#trimmed,
+      pendingFreeBytes: this.#graveyard.bytes,
       earlyReuses: this.#earlyReuses,
     };
   }
@@ -403,7 +412,7 @@ export class Arena extends EventEmitter {
     let dropped = 0;
     for (const [size, list] of this.#free) {
       const drop = all ? list.buffers.length : Math.min(list.lowWater, list.buffers.length);
-      for (let i = 0; i < drop; i++) takeOldest(list);
+      for (let i = 0; i < drop; i++) buryOldest(list, this.#graveyard);
       dropped += drop * size;
       this.#idleCount -= drop;
       list.lowWater = list.buffers.length;
@@ -516,6 +525,8 @@ export class Arena extends EventEmitter {
       this.#idleBytes += capacity;
       this.#idleCount++;
       this.#startTrimTimer();
+    } else {
+      this.#graveyard.bury(fresh);
     }
     this.#pump();
   }
@@ -571,7 +582,7 @@ export class Arena extends EventEmitter {
     for (const size of sizes) {
       const list = this.#free.get(size)!;
       while (list.buffers.length > 0 && freed < bytes) {
-        takeOldest(list);
+        buryOldest(list, this.#graveyard);
         freed += size;
         this.#idleCount--;
       }

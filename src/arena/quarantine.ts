@@ -12,6 +12,8 @@
  *   `earlyReuses`): memory is traded for time;
  * - `poisonOnRelease`: the released bytes are overwritten with {@link POISON}, so late I/O reads
  *   the pattern, not the released message.
+ * Memory the pool does not keep (released past the budget, trimmed, evicted) serves the same
+ * quarantine in a {@link Graveyard} before it is freed.
  * None of this is a guarantee: I/O slower than the quarantine (a stalled socket peer) can still
  * read the next tenant's bytes. A handler must await its writes, or keep the memory with
  * `retainBatch()` until they complete, or copy (docs/recycling.md).
@@ -76,8 +78,87 @@ export function inQuarantine(policy: ReleasePolicy, list: FreeList): boolean {
   return policy.quarantineMs > 0 && performance.now() - list.releasedAt[0] < policy.quarantineMs;
 }
 
-/** Takes the oldest buffer of `list` (for reuse, or to drop it when trimming or evicting). */
+/** Takes the oldest buffer of `list` for reuse. */
 export function takeOldest(list: FreeList): ArrayBuffer {
   list.releasedAt.shift();
   return list.buffers.shift()!;
+}
+
+/** Moves the oldest buffer of `list` to `graveyard` (trimming, eviction), with its release time. */
+export function buryOldest(list: FreeList, graveyard: Graveyard): void {
+  graveyard.bury(list.buffers.shift()!, list.releasedAt.shift()!);
+}
+
+/** Frees an ArrayBuffer's memory at once where the runtime can (Node 22+); else the collector will. */
+const free: (buffer: ArrayBuffer) => void =
+  typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function'
+    ? (buffer) => void (buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer }).transfer(0)
+    : () => {};
+
+/**
+ * Released memory that leaves the pool. Dropped as soon as it is released, the collector would
+ * free it at a time of its choosing: maybe sooner than the quarantine (malloc may then hand it to
+ * the next lease while native I/O still reads it), maybe much later (RSS carries it meanwhile).
+ * Here it is held until `quarantineMs` after its release, then freed at once
+ * (`ArrayBuffer.prototype.transfer(0)`; Node 20 has no such call and leaves it to the collector).
+ * Buffers arrive in release order, so the queue is FIFO and one timer, for the oldest, suffices.
+ */
+export class Graveyard {
+  readonly #quarantineMs: number;
+  #buffers: ArrayBuffer[] = [];
+  #releasedAt: number[] = [];
+  #head = 0;
+  #bytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(quarantineMs: number) {
+    this.#quarantineMs = quarantineMs;
+  }
+
+  /** Bytes held, waiting for their quarantine to end. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Takes `buffer`, released at `releasedAt` (performance.now()), and frees it when its quarantine is over. */
+  bury(buffer: ArrayBuffer, releasedAt = performance.now()): void {
+    if (performance.now() - releasedAt >= this.#quarantineMs) {
+      free(buffer);
+      return;
+    }
+    this.#buffers.push(buffer);
+    this.#releasedAt.push(releasedAt);
+    this.#bytes += buffer.byteLength;
+    if (this.#timer === undefined) this.#schedule();
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    while (this.#head < this.#buffers.length && now - this.#releasedAt[this.#head] >= this.#quarantineMs) {
+      const buffer = this.#buffers[this.#head];
+      this.#bytes -= buffer.byteLength;
+      free(buffer);
+      this.#head++;
+    }
+    if (this.#head === this.#buffers.length) {
+      this.#buffers = [];
+      this.#releasedAt = [];
+      this.#head = 0;
+    } else {
+      if (this.#head > 1024 && this.#head * 2 > this.#buffers.length) {
+        this.#buffers = this.#buffers.slice(this.#head);
+        this.#releasedAt = this.#releasedAt.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#schedule();
+    }
+  }
+
+  #schedule(): void {
+    const wait = this.#releasedAt[this.#head] + this.#quarantineMs - performance.now();
+    // Unref'd: a process that is otherwise done exits; its memory goes with it.
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(1, Math.ceil(wait)));
+    this.#timer.unref();
+  }
 }

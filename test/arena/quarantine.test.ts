@@ -62,6 +62,55 @@ test('quarantineMs delays reuse while allocating fits the budget, and reuses the
   assert.ok(s.highWaterBytes <= 256 * KiB, `high water ${s.highWaterBytes}`);
 });
 
+/** Node 22+ can free an ArrayBuffer at once (`transfer(0)`); Node 20 leaves it to the collector. */
+const canFree = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+
+test('memory released past the budget is held for its quarantine, then freed without waiting for the collector', async () => {
+  const MiB = 1 << 20;
+  const arena = new Arena({ maxBytes: 4 * MiB, quarantineMs: 150, trimIntervalMs: 0 });
+  const big = Array.from({ length: 3 }, () => arena.acquireSync(8 * MiB)); // 24 MiB on a 4 MiB budget
+  for (const l of big) l.bytes.fill(1);
+  const before = process.memoryUsage().arrayBuffers;
+  for (const l of big) l.release();
+  assert.equal(arena.stats().idleBytes, 0, 'past the budget: not pooled');
+  assert.equal(arena.stats().pendingFreeBytes, 24 * MiB, 'held while in quarantine');
+  await sleep(20);
+  // Not even a full collection frees it early (dropped, it would be: and malloc could hand it to
+  // the next allocation while un-awaited native I/O still reads it).
+  (globalThis as { gc?: () => void }).gc?.();
+  await sleep(5);
+  assert.ok(process.memoryUsage().arrayBuffers >= before - MiB, 'not freed before the quarantine ends');
+  await sleep(250);
+  assert.equal(arena.stats().pendingFreeBytes, 0, 'freed once the quarantine is over');
+  if (canFree) assert.ok(process.memoryUsage().arrayBuffers <= before - 23 * MiB, `freed at once, not by the collector (${before} -> ${process.memoryUsage().arrayBuffers})`);
+
+  // quarantineMs 0: freed in release().
+  const now = new Arena({ maxBytes: 4 * MiB, quarantineMs: 0, trimIntervalMs: 0 });
+  const l = now.acquireSync(16 * MiB);
+  const held = process.memoryUsage().arrayBuffers;
+  l.release();
+  assert.equal(now.stats().pendingFreeBytes, 0);
+  if (canFree) assert.ok(process.memoryUsage().arrayBuffers <= held - 15 * MiB);
+});
+
+test('trimmed and evicted idle memory also serves the rest of its quarantine before it is freed', async () => {
+  const KiB64 = 64 * KiB;
+  const arena = new Arena({ maxBytes: 1 << 20, quarantineMs: 100, trimIntervalMs: 0 });
+  const leases = Array.from({ length: 4 }, () => arena.acquireSync(KiB64));
+  for (const x of leases) x.release();
+  assert.equal(arena.stats().idleBytes, 4 * KiB64);
+  arena.trim();
+  assert.equal(arena.stats().idleBytes, 0);
+  assert.equal(arena.stats().pendingFreeBytes, 4 * KiB64, 'trimmed buffers still in quarantine are held');
+  await sleep(150);
+  assert.equal(arena.stats().pendingFreeBytes, 0);
+  // Idle buffers whose quarantine is over are freed when trimmed.
+  arena.acquireSync(KiB64).release();
+  await sleep(120);
+  arena.trim();
+  assert.equal(arena.stats().pendingFreeBytes, 0);
+});
+
 test('quarantineMs and poisonOnRelease are validated', () => {
   const bad = (o: object) => assert.throws(() => new Arena(o), (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_INVALID_ARGUMENT');
   bad({ quarantineMs: -1 });
