@@ -481,8 +481,16 @@ export class Arena extends EventEmitter {
       // Keep leased + idle within the budget: drop idle buffers of other classes first.
       const excess = this.#leasedBytes + this.#idleBytes + capacity - this.maxBytes;
       if (excess > 0 && this.#idleBytes > 0) this.#evict(excess);
-      buffer = new ArrayBuffer(capacity);
-      this.#allocations++;
+      // Past the budget, take back memory released past it and still in quarantine (same class:
+      // it adds exactly what allocating would) rather than allocate more.
+      buffer = force ? this.#graveyard.take(capacity) : undefined;
+      if (buffer !== undefined) {
+        this.#earlyReuses++;
+        this.#poolHits++;
+      } else {
+        buffer = new ArrayBuffer(capacity);
+        this.#allocations++;
+      }
     }
     const grant: Grant = { capacity, requested: n, live: true };
     const lease = newLease(this, buffer, grant);

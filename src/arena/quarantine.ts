@@ -101,13 +101,13 @@ const free: (buffer: ArrayBuffer) => void =
  * the next lease while native I/O still reads it), maybe much later (RSS carries it meanwhile).
  * Here it is held until `quarantineMs` after its release, then freed at once
  * (`ArrayBuffer.prototype.transfer(0)`; Node 20 has no such call and leaves it to the collector).
- * Buffers arrive in release order, so the queue is FIFO and one timer, for the oldest, suffices.
+ * While held it can be taken back, as a pooled buffer in quarantine can, when allocating instead
+ * would pass the budget: a fetch past the budget that follows another reuses its memory instead
+ * of doubling it. One FIFO list per size, one timer for the oldest buffer.
  */
 export class Graveyard {
   readonly #quarantineMs: number;
-  #buffers: ArrayBuffer[] = [];
-  #releasedAt: number[] = [];
-  #head = 0;
+  readonly #lists = new Map<number, FreeList>();
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -126,39 +126,42 @@ export class Graveyard {
       free(buffer);
       return;
     }
-    this.#buffers.push(buffer);
-    this.#releasedAt.push(releasedAt);
+    let list = this.#lists.get(buffer.byteLength);
+    if (list === undefined) this.#lists.set(buffer.byteLength, (list = newFreeList()));
+    addFree(list, buffer);
+    list.releasedAt[list.releasedAt.length - 1] = releasedAt;
     this.#bytes += buffer.byteLength;
     if (this.#timer === undefined) this.#schedule();
+  }
+
+  /** The oldest held buffer of exactly `capacity` bytes, taken back for a lease, if any. */
+  take(capacity: number): ArrayBuffer | undefined {
+    const list = this.#lists.get(capacity);
+    if (list === undefined) return undefined;
+    const buffer = takeOldest(list);
+    if (list.buffers.length === 0) this.#lists.delete(capacity);
+    this.#bytes -= capacity;
+    return buffer;
   }
 
   #sweep(): void {
     this.#timer = undefined;
     const now = performance.now();
-    while (this.#head < this.#buffers.length && now - this.#releasedAt[this.#head] >= this.#quarantineMs) {
-      const buffer = this.#buffers[this.#head];
-      this.#bytes -= buffer.byteLength;
-      free(buffer);
-      this.#head++;
-    }
-    if (this.#head === this.#buffers.length) {
-      this.#buffers = [];
-      this.#releasedAt = [];
-      this.#head = 0;
-    } else {
-      if (this.#head > 1024 && this.#head * 2 > this.#buffers.length) {
-        this.#buffers = this.#buffers.slice(this.#head);
-        this.#releasedAt = this.#releasedAt.slice(this.#head);
-        this.#head = 0;
+    for (const [size, list] of this.#lists) {
+      while (list.buffers.length > 0 && now - list.releasedAt[0] >= this.#quarantineMs) {
+        free(takeOldest(list));
+        this.#bytes -= size;
       }
-      this.#schedule();
+      if (list.buffers.length === 0) this.#lists.delete(size);
     }
+    if (this.#lists.size > 0) this.#schedule();
   }
 
   #schedule(): void {
-    const wait = this.#releasedAt[this.#head] + this.#quarantineMs - performance.now();
+    let oldest = Infinity;
+    for (const list of this.#lists.values()) oldest = Math.min(oldest, list.releasedAt[0]);
     // Unref'd: a process that is otherwise done exits; its memory goes with it.
-    this.#timer = setTimeout(() => this.#sweep(), Math.max(1, Math.ceil(wait)));
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(1, Math.ceil(oldest + this.#quarantineMs - performance.now())));
     this.#timer.unref();
   }
 }

@@ -93,6 +93,25 @@ test('memory released past the budget is held for its quarantine, then freed wit
   if (canFree) assert.ok(process.memoryUsage().arrayBuffers <= held - 15 * MiB);
 });
 
+test('memory held past the budget is taken back, early, when allocating instead would pass the budget again', () => {
+  const MiB = 1 << 20;
+  const arena = new Arena({ maxBytes: 4 * MiB, quarantineMs: 60_000, trimIntervalMs: 0 });
+  // One fetch of 3 x 8 MiB on a 4 MiB budget, released; the next one of the same size.
+  for (const l of Array.from({ length: 3 }, () => arena.acquireSync(8 * MiB))) l.release();
+  assert.equal(arena.stats().pendingFreeBytes, 24 * MiB);
+  const next = Array.from({ length: 3 }, () => arena.acquireSync(8 * MiB));
+  const s = arena.stats();
+  assert.equal(s.allocations, 3, 'the second fetch allocated nothing');
+  assert.equal(s.poolHits, 3);
+  assert.equal(s.earlyReuses, 3);
+  assert.equal(s.pendingFreeBytes, 0);
+  assert.equal(s.leasedBytes, 24 * MiB);
+  for (const l of next) l.release();
+  // Within the budget, a held buffer is not reused early: a small lease allocates.
+  arena.acquireSync(64 * KiB).release();
+  assert.equal(arena.stats().allocations, 4);
+});
+
 test('trimmed and evicted idle memory also serves the rest of its quarantine before it is freed', async () => {
   const KiB64 = 64 * KiB;
   const arena = new Arena({ maxBytes: 1 << 20, quarantineMs: 100, trimIntervalMs: 0 });
