@@ -102,7 +102,8 @@ export interface ArenaStats {
   trimmedBytes: number;
   /**
    * Released bytes that are neither leased nor pooled (released past the budget, trimmed or
-   * evicted), held until their quarantine ends and then freed.
+   * evicted), held until their quarantine ends and then freed. At most `maxBytes`, or one buffer
+   * when a single one is larger (older ones are freed early to stay within that).
    */
   pendingFreeBytes: number;
   /** Pool hits on a buffer still in quarantine, because allocating would have passed the budget. */
@@ -330,7 +331,7 @@ export class Arena extends EventEmitter {
     this.#onLeak = functionArg<(report: LeakReport) => void>('onLeak', o.onLeak, true);
     this.#trimIntervalMs = integerArg('trimIntervalMs', o.trimIntervalMs, 0, MAX_TIMER_MS, 10_000);
     this.#policy = releasePolicy(o);
-    this.#graveyard = new Graveyard(this.#policy.quarantineMs);
+    this.#graveyard = new Graveyard(this.#policy.quarantineMs, this.maxBytes);
   }
 
   /**

@@ -103,16 +103,21 @@ const free: (buffer: ArrayBuffer) => void =
  * (`ArrayBuffer.prototype.transfer(0)`; Node 20 has no such call and leaves it to the collector).
  * While held it can be taken back, as a pooled buffer in quarantine can, when allocating instead
  * would pass the budget: a fetch past the budget that follows another reuses its memory instead
- * of doubling it. One FIFO list per size, one timer for the oldest buffer.
+ * of doubling it. It holds at most `maxBytes` (the arena's budget) or one buffer, whichever is
+ * more: past that the oldest are freed before their time, so a long quarantine never turns into
+ * unbounded memory. One FIFO list per size, one timer for the oldest buffer.
  */
 export class Graveyard {
   readonly #quarantineMs: number;
+  readonly #maxBytes: number;
   readonly #lists = new Map<number, FreeList>();
   #bytes = 0;
+  #count = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(quarantineMs: number) {
+  constructor(quarantineMs: number, maxBytes: number) {
     this.#quarantineMs = quarantineMs;
+    this.#maxBytes = maxBytes;
   }
 
   /** Bytes held, waiting for their quarantine to end. */
@@ -131,7 +136,19 @@ export class Graveyard {
     addFree(list, buffer);
     list.releasedAt[list.releasedAt.length - 1] = releasedAt;
     this.#bytes += buffer.byteLength;
+    this.#count++;
+    while (this.#bytes > this.#maxBytes && this.#count > 1) this.#freeOldest();
     if (this.#timer === undefined) this.#schedule();
+  }
+
+  #freeOldest(): void {
+    let oldest: FreeList | undefined;
+    for (const list of this.#lists.values()) if (oldest === undefined || list.releasedAt[0] < oldest.releasedAt[0]) oldest = list;
+    const buffer = takeOldest(oldest!);
+    if (oldest!.buffers.length === 0) this.#lists.delete(buffer.byteLength);
+    this.#bytes -= buffer.byteLength;
+    this.#count--;
+    free(buffer);
   }
 
   /** The oldest held buffer of exactly `capacity` bytes, taken back for a lease, if any. */
@@ -141,6 +158,7 @@ export class Graveyard {
     const buffer = takeOldest(list);
     if (list.buffers.length === 0) this.#lists.delete(capacity);
     this.#bytes -= capacity;
+    this.#count--;
     return buffer;
   }
 
@@ -151,6 +169,7 @@ export class Graveyard {
       while (list.buffers.length > 0 && now - list.releasedAt[0] >= this.#quarantineMs) {
         free(takeOldest(list));
         this.#bytes -= size;
+        this.#count--;
       }
       if (list.buffers.length === 0) this.#lists.delete(size);
     }
