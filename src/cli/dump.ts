@@ -67,7 +67,21 @@ class ChunkReader {
 
   /** The first `n` buffered bytes, without consuming them (n <= available). */
   peek(n: number): Buffer {
-    if (this.#chunks[0].length < n) this.#chunks = [Buffer.concat(this.#chunks)];
+    if (this.#chunks[0].length < n) {
+      // Bytes that straddle chunks: copy just those; the rest of the last chunk stays a view.
+      const head = Buffer.allocUnsafe(n);
+      let copied = 0;
+      let whole = 0;
+      while (copied < n) {
+        const chunk = this.#chunks[whole];
+        const k = Math.min(chunk.length, n - copied);
+        chunk.copy(head, copied, 0, k);
+        copied += k;
+        if (k < chunk.length) this.#chunks[whole] = chunk.subarray(k);
+        else whole++;
+      }
+      this.#chunks.splice(0, whole, head);
+    }
     return this.#chunks[0].subarray(0, n);
   }
 
@@ -205,7 +219,7 @@ function recordLine(r: RecordView, format: DumpFormat, batch: RecordBatch): stri
 }
 
 /** Read-ahead of `--workers N`: batches and their decompressed output held at most (plus one batch). */
-export const READ_AHEAD_BYTES = 64 * 1024 * 1024;
+export const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 /**
  * Dumps the record batches read from `input` (a log segment or any concatenation of batches).
@@ -219,14 +233,16 @@ export const READ_AHEAD_BYTES = 64 * 1024 * 1024;
  * too. Records are written as they are decoded, so memory stays bounded by one batch's bytes.
  *
  * With `workers` > 0, compressed batches decompress on a {@link WorkerPool} while the current
- * one prints, read ahead in order up to READ_AHEAD_BYTES (into an arena of that budget); what
- * is written is the same, byte for byte. The pool is closed before this returns or throws.
+ * one prints, read ahead in order up to READ_AHEAD_BYTES; what is written is the same, byte for
+ * byte. The pool is closed before this returns or throws.
  */
 export async function dump(input: Readable, out: Writable, err: Writable & { isTTY?: boolean }, totalBytes: number | undefined, options: DumpOptions): Promise<DumpSummary> {
   const workers = options.workers ?? 0;
   const pool = workers > 0 ? new WorkerPool({ workers }) : undefined;
-  // The dump owns every lease and copies what it prints: released memory can be reused at once.
-  const arena = pool && new Arena({ maxBytes: READ_AHEAD_BYTES, trimIntervalMs: 0, quarantineMs: 0, poisonOnRelease: false });
+  // Twice the read-ahead, so released leases stay pooled for the next batches: a fresh buffer
+  // costs its page faults, and more to transfer to a worker (docs/pool.md). The dump owns every
+  // lease and copies what it prints, so released memory can be reused at once.
+  const arena = pool && new Arena({ maxBytes: 2 * READ_AHEAD_BYTES, trimIntervalMs: 0, quarantineMs: 0, poisonOnRelease: false });
   const ahead = new BatchReadAhead(pool, { verifyCrc: options.verifyCrc, arena }, READ_AHEAD_BYTES);
   try {
     return await dumpBatches(new ChunkReader(input), ahead, out, err, totalBytes, options);

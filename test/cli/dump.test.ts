@@ -377,7 +377,7 @@ test('bad --workers values are usage errors (exit 2) naming the option', () => {
     assert.equal(r.stdout, '');
   }
   assert.equal(run(['dump', segment, '--workers']).code, 2);
-  assert.match(run(['--help']).stdout, /--workers <n>.*\n.*64/);
+  assert.match(run(['--help']).stdout, /--workers <n> .*\(0 to 64;/);
 });
 
 test('with a pool the process exits at once: at the end, on a stop, and when stdout closes early', async () => {
