@@ -219,7 +219,7 @@ function recordLine(r: RecordView, format: DumpFormat, batch: RecordBatch): stri
 }
 
 /** Read-ahead of `--workers N`: batches and their decompressed output held at most (plus one batch). */
-export const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+export const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 
 /**
  * Dumps the record batches read from `input` (a log segment or any concatenation of batches).
