@@ -5,7 +5,7 @@
  * machine hits them alike; the figure is the median over the rounds, the ratio is against
  * --workers 0 of the same run. The child's CPU time and peak RSS come from a preload that reports
  * `process.resourceUsage()` on exit. Results: bench/results/dump.{md,json}.
- *   node build/bench/dump.js [--quick] [--mib 96] [--rounds 5] [--format text|hex|json]
+ *   node build/bench/dump.js [--quick] [--mib 128] [--rounds 5] [--format text|hex|json]
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -78,7 +78,7 @@ function median(xs: number[]): number {
 }
 
 export async function run(): Promise<string> {
-  const mib = QUICK ? 8 : Number(arg('mib', '96'));
+  const mib = QUICK ? 8 : Number(arg('mib', '128'));
   const rounds = QUICK ? 1 : Number(arg('rounds', '5'));
   const format = arg('format', 'text');
   const dir = mkdtempSync(join(tmpdir(), 'kafka-arena-bench-dump-'));
