@@ -8,12 +8,11 @@
  *   node build/bench/dump.js [--quick] [--mib 128] [--rounds 5] [--format text|hex|json]
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { encodeRecordBatch } from '../src';
-import { QUICK, fmt, jsonEvent, printRun, prng, writeResults } from './lib';
+import { QUICK, fmt, jsonBatches, printRun, writeResults } from './lib';
 
 const MiB = 1024 * 1024;
 const CLI = join(__dirname, '..', 'src', 'cli', 'main.js');
@@ -22,31 +21,6 @@ const WORKERS = [0, 1, 2];
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-
-/** Writes `mib` MiB of zstd batches of ~1 MiB of JSON events each to `file`, one batch at a time. */
-function writeSegment(file: string, mib: number): { batches: number; records: number; bytes: number } {
-  const rand = prng(11);
-  const fd = openSync(file, 'w');
-  let offset = 0;
-  let bytes = 0;
-  try {
-    for (let b = 0; b < mib; b++) {
-      const recs = [];
-      for (let size = 0; size < MiB; offset++) {
-        const key = `user-${Math.floor(rand() * 1e6)}`;
-        const value = jsonEvent(rand, offset);
-        recs.push({ key, value, timestamp: 1763700000000 + offset });
-        size += key.length + value.length + 12;
-      }
-      const batch = encodeRecordBatch(recs, { compression: 'zstd', baseOffset: BigInt(offset - recs.length) });
-      writeSync(fd, batch);
-      bytes += batch.length;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { batches: mib, records: offset, bytes };
 }
 
 interface Sample {
@@ -84,7 +58,10 @@ export async function run(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'kafka-arena-bench-dump-'));
   try {
     const file = join(dir, '00000000000000000000.log');
-    const seg = writeSegment(file, mib);
+    // Seed 11: the segment of the figures in docs/pool.md.
+    const { bytes, records } = jsonBatches('zstd', mib, MiB, 11);
+    writeFileSync(file, bytes);
+    const seg = { batches: mib, records, bytes: bytes.length };
     const preload = join(dir, 'usage.js');
     writeFileSync(preload, "process.on('exit', () => { const u = process.resourceUsage(); require('fs').writeSync(2, `usage=${u.userCPUTime} ${u.systemCPUTime} ${u.maxRSS}\\n`); });\n");
     const samples = new Map<number, Sample[]>(WORKERS.map((w) => [w, []]));

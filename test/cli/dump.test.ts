@@ -224,16 +224,20 @@ function minimalRecordsBatch(n: number): Buffer {
   return batch;
 }
 
-test('dump streams a 4M-record batch record by record: peak RSS of the dump process under 300 MiB', async () => {
-  const n = 4_000_000;
-  const file = join(dir, 'minimal.log');
-  writeFileSync(file, minimalRecordsBatch(n));
-  // The child reports its own peak RSS on exit (a preload, so the CLI itself is unchanged).
+/**
+ * Runs the CLI, counting stdout lines, and reads its peak RSS (a preload reports it on exit, so
+ * the CLI itself is unchanged). `pauseMs`: read nothing at first, so the dump waits for 'drain'.
+ */
+async function dumpPeakRss(args: string[], pauseMs = 0): Promise<{ code: number | null; lines: number; last: string; stderr: string; rssMiB: number }> {
   const preload = join(dir, 'report-rss.js');
   writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, `maxRSS=${process.resourceUsage().maxRSS}\\n`));\n");
-  const child = spawn(process.execPath, ['--require', preload, CLI, 'dump', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', preload, CLI, 'dump', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let lines = 0;
   let last = '';
+  if (pauseMs > 0) {
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), pauseMs);
+  }
   child.stdout.on('data', (chunk: Buffer) => {
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
     last = (last + chunk.toString('latin1')).slice(-200);
@@ -241,13 +245,21 @@ test('dump streams a 4M-record batch record by record: peak RSS of the dump proc
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, stderr);
-  assert.equal(lines, n + 2, 'a batch line, one line per record and the summary');
-  assert.match(last, new RegExp(`# 1 batches, ${n} records`));
-  const rss = Number(/maxRSS=(\d+)/.exec(stderr)?.[1]) * 1024;
-  console.log(`# dump of ${n} records: peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
-  assert.ok(rss > 0, stderr);
-  assert.ok(rss < 300 * 2 ** 20, `peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+  const rssMiB = (Number(/maxRSS=(\d+)/.exec(stderr)?.[1]) * 1024) / 2 ** 20;
+  return { code, lines, last, stderr, rssMiB };
+}
+
+test('dump streams a 4M-record batch record by record: peak RSS of the dump process under 300 MiB', async () => {
+  const n = 4_000_000;
+  const file = join(dir, 'minimal.log');
+  writeFileSync(file, minimalRecordsBatch(n));
+  const r = await dumpPeakRss([file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.lines, n + 2, 'a batch line, one line per record and the summary');
+  assert.match(r.last, new RegExp(`# 1 batches, ${n} records`));
+  console.log(`# dump of ${n} records: peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+  assert.ok(r.rssMiB > 0, r.stderr);
+  assert.ok(r.rssMiB < 300, `peak RSS ${r.rssMiB.toFixed(0)} MiB`);
 });
 
 // ---- --workers N: decompression on a WorkerPool, output identical to --workers 0 ----
@@ -412,26 +424,12 @@ test('--workers reads ahead a bounded amount: 320 MiB of batches dump with peak 
   );
   const file = join(dir, 'airy.log');
   writeFileSync(file, Buffer.concat(Array.from({ length: 320 }, () => one)));
-  const preload = join(dir, 'report-rss.js');
-  writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, `maxRSS=${process.resourceUsage().maxRSS}\\n`));\n");
-  const child = spawn(process.execPath, ['--require', preload, CLI, 'dump', '--workers', '2', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let lines = 0;
-  let last = '';
   // A slow reader first: the dump waits for 'drain' while the workers have all the time they want.
-  child.stdout.pause();
-  setTimeout(() => child.stdout.resume(), 2000);
-  child.stdout.on('data', (chunk: Buffer) => {
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
-    last = (last + chunk.toString('latin1')).slice(-200);
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, stderr);
-  assert.equal(lines, 320 * 9 + 1);
-  assert.match(last, /# 320 batches, 2560 records/);
-  const rss = Number(/maxRSS=(\d+)/.exec(stderr)?.[1]) * 1024;
-  console.log(`# dump --workers 2 of 320 MiB of records: peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
-  assert.ok(rss > 0, stderr);
-  assert.ok(rss < 250 * 2 ** 20, `peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+  const r = await dumpPeakRss(['--workers', '2', file], 2000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.lines, 320 * 9 + 1);
+  assert.match(r.last, /# 320 batches, 2560 records/);
+  console.log(`# dump --workers 2 of 320 MiB of records: peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+  assert.ok(r.rssMiB > 0, r.stderr);
+  assert.ok(r.rssMiB < 250, `peak RSS ${r.rssMiB.toFixed(0)} MiB`);
 });
