@@ -7,6 +7,7 @@ import Benchmark from 'benchmark';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { encodeRecordBatch, type CodecName } from '../src';
 import { prng } from '../test/support/random';
 
 export { prng };
@@ -297,6 +298,24 @@ export function jsonEvent(rand: () => number, i: number): string {
     amount: Math.round(rand() * 100000) / 100,
     country: ['DE', 'US', 'FR', 'JP', 'BR', 'IN'][Math.floor(rand() * 6)],
   });
+}
+
+/** `count` record batches of ~`batchBytes` (1 MiB) of JSON events each (distinct records), compressed with `codec`. */
+export function jsonBatches(codec: CodecName | 'none', count: number, batchBytes = 1024 * 1024, seed = 9): { bytes: Buffer; records: number } {
+  const rand = prng(seed);
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (let b = 0; b < count; b++) {
+    const recs = [];
+    for (let size = 0; size < batchBytes; offset++) {
+      const key = `user-${Math.floor(rand() * 1e6)}`;
+      const value = jsonEvent(rand, offset);
+      recs.push({ key, value, timestamp: 1763700000000 + offset });
+      size += key.length + value.length + 12;
+    }
+    parts.push(encodeRecordBatch(recs, { compression: codec, baseOffset: BigInt(offset - recs.length) }));
+  }
+  return { bytes: Buffer.concat(parts), records: offset };
 }
 
 /** `size` bytes of newline-separated JSON events (deterministic). */

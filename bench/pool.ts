@@ -19,11 +19,11 @@ import { AsyncResource } from 'node:async_hooks';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { CompressionCodecs, Kafka } from 'kafkajs';
-import { Arena, codecs, decodeRecordBatches, encodeRecordBatch, WorkerPool, type CodecName } from '../src';
+import { Arena, codecs, decodeRecordBatches, WorkerPool, type CodecName } from '../src';
 import { arenaConsumer, registerCodecs } from '../src/kafkajs';
 import { kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName } from '../test/broker/harness';
 import { kcatProduce } from '../test/broker/kcat';
-import { BenchCase, BenchResult, QUICK, barChartSvg, fmt, jsonEvent, jsonEvents, machine, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
+import { BenchCase, BenchResult, QUICK, barChartSvg, fmt, jsonBatches, jsonEvent, jsonEvents, machine, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const zstdNapi = require('zstd-napi');
@@ -31,24 +31,6 @@ const zstdNapi = require('zstd-napi');
 const CODECS: CodecName[] = ['zstd', 'lz4', 'snappy', 'gzip'];
 const MiB = 1024 * 1024;
 let sink = 0;
-
-/** `count` record batches of ~1 MiB of JSON events each (distinct records), compressed with `codec`. */
-function jsonBatches(codec: CodecName | 'none', count: number, batchBytes = MiB): { bytes: Buffer; records: number } {
-  const rand = prng(9);
-  const parts: Buffer[] = [];
-  let offset = 0;
-  for (let b = 0; b < count; b++) {
-    const recs = [];
-    for (let size = 0; size < batchBytes; offset++) {
-      const key = `user-${Math.floor(rand() * 1e6)}`;
-      const value = jsonEvent(rand, offset);
-      recs.push({ key, value, timestamp: 1763700000000 + offset });
-      size += key.length + value.length + 12;
-    }
-    parts.push(encodeRecordBatch(recs, { compression: codec, baseOffset: BigInt(offset - recs.length) }));
-  }
-  return { bytes: Buffer.concat(parts), records: offset };
-}
 
 function touch(b: { cursor(): { advance(): boolean; record: { key: Uint8Array | null; value: Uint8Array | null } } }): number {
   let n = 0;

@@ -11,6 +11,7 @@ const BENCHES: Array<[string, () => Promise<{ run(): string | Promise<string> }>
   ['record-batch', () => import('./record-batch')],
   ['e2e', () => import('./e2e')],
   ['pool', () => import('./pool')],
+  ['dump', () => import('./dump')],
 ];
 
 async function main(): Promise<void> {

@@ -1,9 +1,11 @@
 import { createReadStream, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Readable, Writable } from 'node:stream';
-import { KafkaArenaError } from '../errors';
+import { Arena } from '../arena/arena';
+import { KafkaArenaError, PoolError } from '../errors';
+import { WorkerPool } from '../pool/pool';
+import { BatchReadAhead } from '../pool/read-ahead';
 import type { RecordBatch } from '../protocol/batch';
-import { decodeRecordBatch } from '../protocol/decode';
 import { BATCH_HEADER_AFTER_LENGTH, BATCH_LENGTH, BATCH_PREFIX_BYTES } from '../protocol/layout';
 import type { RecordView } from '../protocol/record-view';
 
@@ -18,6 +20,8 @@ export interface DumpOptions {
   maxBatchBytes: number;
   /** Show a progress bar on `err` (only used when the total size is known). */
   progress: boolean;
+  /** Worker threads decompressing ahead; 0 (default): decode on this thread, one batch at a time. */
+  workers?: number;
 }
 
 /** What {@link dump} found. */
@@ -63,7 +67,21 @@ class ChunkReader {
 
   /** The first `n` buffered bytes, without consuming them (n <= available). */
   peek(n: number): Buffer {
-    if (this.#chunks[0].length < n) this.#chunks = [Buffer.concat(this.#chunks)];
+    if (this.#chunks[0].length < n) {
+      // Bytes that straddle chunks: copy just those; the rest of the last chunk stays a view.
+      const head = Buffer.allocUnsafe(n);
+      let copied = 0;
+      let whole = 0;
+      while (copied < n) {
+        const chunk = this.#chunks[whole];
+        const k = Math.min(chunk.length, n - copied);
+        chunk.copy(head, copied, 0, k);
+        copied += k;
+        if (k < chunk.length) this.#chunks[whole] = chunk.subarray(k);
+        else whole++;
+      }
+      this.#chunks.splice(0, whole, head);
+    }
     return this.#chunks[0].subarray(0, n);
   }
 
@@ -200,6 +218,9 @@ function recordLine(r: RecordView, format: DumpFormat, batch: RecordBatch): stri
   return line;
 }
 
+/** Read-ahead of `--workers N`: batches and their decompressed output held at most (plus one batch). */
+export const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+
 /**
  * Dumps the record batches read from `input` (a log segment or any concatenation of batches).
  *
@@ -210,9 +231,59 @@ function recordLine(r: RecordView, format: DumpFormat, batch: RecordBatch): stri
  * preallocated or sparse region, where Kafka's own log reader stops too) leaves no way to find
  * the next batch: that is reported once and the dump stops. A truncated last batch is reported
  * too. Records are written as they are decoded, so memory stays bounded by one batch's bytes.
+ *
+ * With `workers` > 0, compressed batches decompress on a {@link WorkerPool} while the current
+ * one prints, read ahead in order up to READ_AHEAD_BYTES; what is written is the same, byte for
+ * byte. The pool is closed before this returns or throws.
  */
 export async function dump(input: Readable, out: Writable, err: Writable & { isTTY?: boolean }, totalBytes: number | undefined, options: DumpOptions): Promise<DumpSummary> {
-  const reader = new ChunkReader(input);
+  const workers = options.workers ?? 0;
+  const pool = workers > 0 ? new WorkerPool({ workers }) : undefined;
+  // Twice the read-ahead, so released leases stay pooled for the next batches: a fresh buffer
+  // costs its page faults, and more to transfer to a worker (docs/pool.md). The dump owns every
+  // lease and copies what it prints, so released memory can be reused at once.
+  const arena = pool && new Arena({ maxBytes: 2 * READ_AHEAD_BYTES, trimIntervalMs: 0, quarantineMs: 0, poisonOnRelease: false });
+  const ahead = new BatchReadAhead(pool, { verifyCrc: options.verifyCrc, arena }, READ_AHEAD_BYTES);
+  try {
+    return await dumpBatches(new ChunkReader(input), ahead, out, err, totalBytes, options);
+  } finally {
+    await ahead.clear();
+    arena?.close();
+    await pool?.close();
+  }
+}
+
+/**
+ * Frames the next batch: its size once all its bytes are buffered, undefined at the end of the
+ * input, or the report that ends the dump (a length field that cannot be trusted, a truncated tail).
+ */
+async function nextBatch(reader: ChunkReader, pos: number, maxBatchBytes: number): Promise<number | string | undefined> {
+  if (!(await reader.ensure(BATCH_PREFIX_BYTES))) {
+    return reader.available > 0 ? `truncated batch at byte ${pos}: only ${reader.available} bytes left, less than the 12-byte batch prefix` : undefined;
+  }
+  const batchLength = reader.peek(BATCH_PREFIX_BYTES).readInt32BE(BATCH_LENGTH);
+  if (batchLength < 0 || BATCH_PREFIX_BYTES + batchLength > maxBatchBytes) {
+    return `corrupt batch at byte ${pos}: batch length ${batchLength} is invalid (limit ${maxBatchBytes}); cannot find the next batch, stopping`;
+  }
+  if (batchLength < BATCH_HEADER_AFTER_LENGTH) {
+    return (
+      `corrupt batch at byte ${pos}: batch length ${batchLength} is below the ${BATCH_HEADER_AFTER_LENGTH}-byte batch header ` +
+      `(a zero-filled, preallocated or sparse region?); cannot find the next batch, stopping`
+    );
+  }
+  const size = BATCH_PREFIX_BYTES + batchLength;
+  if (!(await reader.ensure(size))) return `truncated batch at byte ${pos}: declares ${size} bytes, only ${reader.available} present`;
+  return size;
+}
+
+async function dumpBatches(
+  reader: ChunkReader,
+  ahead: BatchReadAhead,
+  out: Writable,
+  err: Writable & { isTTY?: boolean },
+  totalBytes: number | undefined,
+  options: DumpOptions,
+): Promise<DumpSummary> {
   const output = new Output(out);
   const progress = options.progress && totalBytes !== undefined ? new Progress(err, totalBytes) : undefined;
   const summary: DumpSummary = { batches: 0, records: 0, bytes: 0, errors: 0 };
@@ -222,34 +293,25 @@ export async function dump(input: Readable, out: Writable, err: Writable & { isT
     err.write(`kafka-arena dump: ${msg}\n`);
     summary.errors++;
   };
-  let pos = 0;
+  let framed = 0; // bytes handed to the read-ahead
+  let end = false;
+  let stop: string | undefined; // reported once the batches before it are out
   for (;;) {
-    if (!(await reader.ensure(BATCH_PREFIX_BYTES))) {
-      if (reader.available > 0) await report(`truncated batch at byte ${pos}: only ${reader.available} bytes left, less than the 12-byte batch prefix`);
-      break;
+    while (!end && ahead.wantsMore) {
+      const next = await nextBatch(reader, framed, options.maxBatchBytes);
+      if (typeof next !== 'number') {
+        stop = next;
+        end = true;
+        break;
+      }
+      ahead.add(reader.take(next), framed);
+      framed += next;
     }
-    const prefix = reader.peek(BATCH_PREFIX_BYTES);
-    const batchLength = prefix.readInt32BE(BATCH_LENGTH);
-    if (batchLength < 0 || BATCH_PREFIX_BYTES + batchLength > options.maxBatchBytes) {
-      await report(`corrupt batch at byte ${pos}: batch length ${batchLength} is invalid (limit ${options.maxBatchBytes}); cannot find the next batch, stopping`);
-      break;
-    }
-    if (batchLength < BATCH_HEADER_AFTER_LENGTH) {
-      await report(
-        `corrupt batch at byte ${pos}: batch length ${batchLength} is below the ${BATCH_HEADER_AFTER_LENGTH}-byte batch header ` +
-          `(a zero-filled, preallocated or sparse region?); cannot find the next batch, stopping`,
-      );
-      break;
-    }
-    const size = BATCH_PREFIX_BYTES + batchLength;
-    if (!(await reader.ensure(size))) {
-      await report(`truncated batch at byte ${pos}: declares ${size} bytes, only ${reader.available} present`);
-      break;
-    }
-    const bytes = reader.take(size);
+    const next = ahead.shift();
+    if (next === undefined) break;
     let batch: RecordBatch | undefined;
     try {
-      batch = decodeRecordBatch(bytes, { verifyCrc: options.verifyCrc, basePosition: pos });
+      batch = (await next.decode()) as RecordBatch;
       if (options.format !== 'json') output.line(batchLine(batch));
       for (const c = batch.cursor(); c.advance(); ) {
         output.line(recordLine(c.record, options.format, batch));
@@ -258,19 +320,20 @@ export async function dump(input: Readable, out: Writable, err: Writable & { isT
       }
       summary.batches++;
     } catch (e) {
-      if (!(e instanceof KafkaArenaError)) throw e;
-      await report(`${e.code === 'ERR_UNSUPPORTED_MAGIC' ? 'unsupported' : 'corrupt'} batch at byte ${pos} (${e.code}): ${e.message}; skipping ${size} bytes`);
+      // A worker that died or a closed pool is no fault of the batch.
+      if (!(e instanceof KafkaArenaError) || e.cause instanceof PoolError) throw e;
+      await report(`${e.code === 'ERR_UNSUPPORTED_MAGIC' ? 'unsupported' : 'corrupt'} batch at byte ${next.position} (${e.code}): ${e.message}; skipping ${next.byteLength} bytes`);
     } finally {
       batch?.release();
     }
-    pos += size;
-    summary.bytes = pos;
-    progress?.update(pos);
+    summary.bytes = next.position + next.byteLength;
+    progress?.update(summary.bytes);
     if (output.full) await output.flush();
   }
+  if (stop !== undefined) await report(stop);
   await output.flush();
   progress?.clear();
-  summary.bytes = pos + reader.available;
+  summary.bytes = framed + reader.available;
   return summary;
 }
 

@@ -8,7 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dump, DumpFormat, openInput } from './dump';
+import { integerArg } from '../validate';
+import { dump, DumpFormat, openInput, READ_AHEAD_BYTES } from './dump';
+
+/** More worker threads than this only cost memory (each loads the WASM codecs). */
+const MAX_WORKERS = 64;
 
 const USAGE = `Usage: kafka-arena dump [options] <file|->
 
@@ -23,6 +27,9 @@ Options:
       --no-crc                  do not verify batch CRC-32C checksums
       --max-batch-bytes <n>     largest plausible batch (default 268435456); a larger
                                 length field is reported as corruption
+      --workers <n>             decompress on n worker threads (0 to ${MAX_WORKERS}; default 0, on the main
+                                thread) while the current batch prints, up to ${READ_AHEAD_BYTES / 1048576} MiB ahead;
+                                the output is the same
       --progress / --no-progress
                                 progress bar on stderr (default: when stderr is a terminal,
                                 stdout is not, and the input is a file of 8 MiB or more)
@@ -47,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
         format: { type: 'string', short: 'f', default: 'text' },
         'no-crc': { type: 'boolean', default: false },
         'max-batch-bytes': { type: 'string' },
+        workers: { type: 'string' },
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -81,6 +89,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kafka-arena: --max-batch-bytes must be an integer >= 61\n`);
     return 2;
   }
+  let workers: number;
+  try {
+    // Digits only: Number() would also take '', '1e1' and '0x2'.
+    const w = values.workers;
+    workers = integerArg('--workers', w !== undefined && /^[0-9]+$/.test(w) ? Number(w) : w, 0, MAX_WORKERS, 0);
+  } catch (e) {
+    process.stderr.write(`kafka-arena: ${(e as Error).message}\n`);
+    return 2;
+  }
 
   let input;
   try {
@@ -103,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
       verifyCrc: !values['no-crc'],
       maxBatchBytes,
       progress,
+      workers,
     });
     if (format !== 'json') {
       process.stdout.write(`# ${summary.batches} batches, ${summary.records} records, ${summary.bytes} bytes${summary.errors ? `, ${summary.errors} problems (see stderr)` : ''}\n`);

@@ -1,26 +1,20 @@
-import { Lease } from '../arena/arena';
-import { codecForType } from '../protocol/compression';
 import { BATCH_PREFIX_BYTES } from '../protocol/layout';
-import { decodeRecordBatchWith } from '../protocol/decode';
-import type { DecodeOptions, RecordsDecompressor } from '../protocol/decode';
+import type { DecodeOptions } from '../protocol/decode';
 import type { PartialBatch, RecordBatch } from '../protocol/batch';
 import { ProtocolError } from '../errors';
 import { bytesArg, integerArg, invalid } from '../validate';
-import type { JobOutcome, WorkerPool } from './pool';
+import type { WorkerPool } from './pool';
+import { BatchReadAhead } from './read-ahead';
 
-/** Where a batch's CRC-32C and the bytes it covers (attributes .. end) start, and its records. */
-const CRC_AT = 17;
-const ATTRIBUTES_AT = 21;
-const RECORDS_AT = 61;
 const DEFAULT_IN_FLIGHT = 16 * 1024 * 1024;
 
 /** Options of {@link WorkerPool.decodeRecordBatches}: those of `decodeRecordBatches`, plus the read-ahead. */
 export interface PoolDecodeOptions extends DecodeOptions {
   /**
-   * Memory the read-ahead may take: the leases (or, without an arena, the compressed bytes) of
-   * batches sent to the workers and not yet handed out. The next batch is always sent; more
-   * only while this holds and the arena's budget has room. Default 16 MiB, at most half the
-   * arena's budget.
+   * Memory the read-ahead may take: the bytes of the batches read and not yet handed out, plus
+   * the leases taken for their output (with an arena). The next batch is always read; more only
+   * while this holds and the arena's budget has room. Default 16 MiB, at most half the arena's
+   * budget.
    */
   maxInFlightBytes?: number;
 }
@@ -30,12 +24,6 @@ export type BatchSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint
 
 /** A complete batch's bytes at its position, or the error the synchronous decoder throws there. */
 type Piece = { bytes: Uint8Array; position: number; error?: undefined } | { error: ProtocolError; bytes?: undefined; position?: undefined };
-
-interface Entry {
-  piece: Piece;
-  job?: Promise<JobOutcome>;
-  weight: number;
-}
 
 /**
  * The batches of `source` in order, while the following ones decompress on the workers. Iterate
@@ -73,92 +61,35 @@ export class PooledRecordBatches<V extends Uint8Array = Buffer> implements Async
   }
 
   async *#run(): AsyncGenerator<RecordBatch<Uint8Array>> {
-    const arena = this.#options.arena;
     const pieces = splitBatches(this.#source, this.#options.basePosition ?? 0, (p) => (this.partialBatch = p));
-    const pending: Entry[] = [];
-    let inFlight = 0;
+    const ahead = new BatchReadAhead(this.#pool, this.#options, this.#maxInFlight);
     let done = false;
+    // What the synchronous decoder throws where the batches end, once those before it are out.
+    let error: ProtocolError | undefined;
     try {
       for (;;) {
-        // Read ahead: the next batch always; more while the bytes in flight and the budget allow.
-        while (!done && (pending.length === 0 || (inFlight < this.#maxInFlight && (arena === undefined || arena.leasedBytes < arena.maxBytes)))) {
+        while (!done && ahead.wantsMore) {
           const r = await pieces.next();
-          if (r.done) {
+          if (r.done || r.value.error !== undefined) {
+            error = r.done ? undefined : r.value.error;
             done = true;
             break;
           }
-          const entry = this.#start(r.value);
-          inFlight += entry.weight;
-          pending.push(entry);
+          ahead.add(r.value.bytes, r.value.position);
         }
-        const entry = pending.shift();
-        if (entry === undefined) return;
-        inFlight -= entry.weight;
-        const batch = await this.#finish(entry);
+        const next = ahead.shift();
+        if (next === undefined) {
+          if (error !== undefined) throw error;
+          return;
+        }
+        const batch = await next.decode();
         this.byteLength += batch.byteLength;
         yield batch;
       }
     } finally {
-      for (const e of pending.splice(0)) await dispose(e);
+      await ahead.clear();
       await pieces.return(undefined);
     }
-  }
-
-  /** Sends a compressed batch to the pool (records section, CRC checked there); other batches wait for their turn. */
-  #start(piece: Piece): Entry {
-    const bytes = piece.bytes;
-    if (bytes === undefined || bytes.length < RECORDS_AT || bytes[16] !== 2) return { piece, weight: 0 };
-    const type = bytes[ATTRIBUTES_AT + 1] & 7;
-    if (type === 0 || type > 4) return { piece, weight: 0 };
-    const o = this.#options;
-    const crc = o.verifyCrc === false ? undefined : new DataView(bytes.buffer, bytes.byteOffset + CRC_AT, 4).getUint32(0);
-    const job = this.#pool._submit(codecForType(type), bytes.subarray(ATTRIBUTES_AT), RECORDS_AT - ATTRIBUTES_AT, crc, o.arena, o.maxOutputBytes);
-    // Settled in turn by #finish (or dispose); never an unhandled rejection meanwhile.
-    job.outcome.catch(() => {});
-    return { piece, job: job.outcome, weight: o.arena ? job.reservedBytes : bytes.length };
-  }
-
-  /** The batch object, built by the synchronous decoder's own code with the worker's output. */
-  async #finish(entry: Entry): Promise<RecordBatch<Uint8Array>> {
-    const piece = entry.piece;
-    if (piece.error !== undefined) throw piece.error;
-    const options: DecodeOptions = { ...this.#options, basePosition: piece.position };
-    if (entry.job === undefined) return decodeRecordBatchWith(piece.bytes, options, noDecompress);
-    let outcome: JobOutcome | undefined;
-    let failure: unknown;
-    try {
-      outcome = await entry.job;
-    } catch (err) {
-      failure = err;
-    }
-    // A mismatch: decode with the check on, which throws the synchronous decoder's CRC error.
-    if (outcome?.crcMismatch) return decodeRecordBatchWith(piece.bytes, { ...options, verifyCrc: true }, noDecompress);
-    let taken = false;
-    const handOver: RecordsDecompressor = () => {
-      taken = true;
-      if (outcome === undefined) throw failure;
-      return outcome.value!;
-    };
-    try {
-      return decodeRecordBatchWith(piece.bytes, { ...options, verifyCrc: false }, handOver);
-    } catch (err) {
-      if (!taken && outcome?.value instanceof Lease) outcome.value.release();
-      throw err;
-    }
-  }
-}
-
-const noDecompress: RecordsDecompressor = () => {
-  throw new Error('kafka-arena internal: a batch sent to no worker needed decompression');
-};
-
-async function dispose(entry: Entry): Promise<void> {
-  if (entry.job === undefined) return;
-  try {
-    const o = await entry.job;
-    if (o.value instanceof Lease) o.value.release();
-  } catch {
-    // Failed jobs gave their memory back already.
   }
 }
 

@@ -17,9 +17,10 @@ let segment: string;
 let batchStarts: number[];
 let segmentBytes: Buffer;
 
-function run(args: string[], input?: Buffer): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Runs the CLI; a run past 60 s is killed (a hanging worker shows as code null and a signal). */
+function run(args: string[], input?: Buffer): { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 before(() => {
@@ -223,16 +224,20 @@ function minimalRecordsBatch(n: number): Buffer {
   return batch;
 }
 
-test('dump streams a 4M-record batch record by record: peak RSS of the dump process under 300 MiB', async () => {
-  const n = 4_000_000;
-  const file = join(dir, 'minimal.log');
-  writeFileSync(file, minimalRecordsBatch(n));
-  // The child reports its own peak RSS on exit (a preload, so the CLI itself is unchanged).
+/**
+ * Runs the CLI, counting stdout lines, and reads its peak RSS (a preload reports it on exit, so
+ * the CLI itself is unchanged). `pauseMs`: read nothing at first, so the dump waits for 'drain'.
+ */
+async function dumpPeakRss(args: string[], pauseMs = 0): Promise<{ code: number | null; lines: number; last: string; stderr: string; rssMiB: number }> {
   const preload = join(dir, 'report-rss.js');
   writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, `maxRSS=${process.resourceUsage().maxRSS}\\n`));\n");
-  const child = spawn(process.execPath, ['--require', preload, CLI, 'dump', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', preload, CLI, 'dump', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let lines = 0;
   let last = '';
+  if (pauseMs > 0) {
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), pauseMs);
+  }
   child.stdout.on('data', (chunk: Buffer) => {
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
     last = (last + chunk.toString('latin1')).slice(-200);
@@ -240,11 +245,191 @@ test('dump streams a 4M-record batch record by record: peak RSS of the dump proc
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const rssMiB = (Number(/maxRSS=(\d+)/.exec(stderr)?.[1]) * 1024) / 2 ** 20;
+  return { code, lines, last, stderr, rssMiB };
+}
+
+test('dump streams a 4M-record batch record by record: peak RSS of the dump process under 300 MiB', async () => {
+  const n = 4_000_000;
+  const file = join(dir, 'minimal.log');
+  writeFileSync(file, minimalRecordsBatch(n));
+  const r = await dumpPeakRss([file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.lines, n + 2, 'a batch line, one line per record and the summary');
+  assert.match(r.last, new RegExp(`# 1 batches, ${n} records`));
+  console.log(`# dump of ${n} records: peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+  assert.ok(r.rssMiB > 0, r.stderr);
+  assert.ok(r.rssMiB < 300, `peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+});
+
+// ---- --workers N: decompression on a WorkerPool, output identical to --workers 0 ----
+
+const SAMPLE = join(__dirname, '..', '..', '..', 'examples', 'data', 'sample.log');
+
+/** Everything the user sees (stdout, stderr, exit status) from `--workers 2` and `--workers 0`, asserted equal. */
+function samePooled(args: string[], input?: Buffer): ReturnType<typeof run> {
+  const want = run(['dump', '--workers', '0', ...args], input);
+  const got = run(['dump', '--workers', '2', ...args], input);
+  assert.equal(want.signal, null, `--workers 0 ${args.join(' ')}: killed`);
+  assert.deepEqual(got, want, `--workers 2 ${args.join(' ')}`);
+  return want;
+}
+
+/** Recomputes the CRC-32C of the batch at `start`, so damage behind it reaches the codec or the record parser. */
+function fixCrc(buf: Buffer, start: number): void {
+  const end = start + L.BATCH_PREFIX_BYTES + buf.readInt32BE(start + L.BATCH_LENGTH);
+  buf.writeUInt32BE(crc32c(buf, start + L.CRC_START, end), start + L.CRC);
+}
+
+/** 20 batches of 8-25 KiB of JSON in every codec, offsets continuing: enough to keep a read-ahead busy. */
+function mixedSegment(): { bytes: Buffer; starts: number[]; codecs: CompressionName[] } {
+  const parts: Buffer[] = [];
+  const starts: number[] = [];
+  const codecs: CompressionName[] = [];
+  let pos = 0;
+  let offset = 0n;
+  for (let i = 0; i < 20; i++) {
+    const compression = CODECS[i % CODECS.length];
+    const n = 30 + ((i * 37) % 60);
+    const recs = Array.from({ length: n }, (_, j) => ({
+      key: j % 7 === 0 ? null : `user-${(i * 31 + j) % 97}`,
+      value: JSON.stringify({ i, j, type: ['view', 'click', 'buy'][j % 3], pad: 'x'.repeat(200 + ((i + j) % 50)) }),
+      timestamp: 1_700_000_000_000 + i * 1000 + j,
+      headers: j % 5 === 0 ? { source: compression, bin: Buffer.from([j & 0xff, 0xfe]) } : undefined,
+    }));
+    const b = encodeRecordBatch(recs, { compression, baseOffset: offset });
+    starts.push(pos);
+    codecs.push(compression);
+    parts.push(b);
+    pos += b.length;
+    offset += BigInt(n);
+  }
+  return { bytes: Buffer.concat(parts), starts, codecs };
+}
+
+test('--workers 2 prints exactly what --workers 0 prints: every codec, every format, --no-crc, stdin', () => {
+  const mixed = join(dir, 'mixed.log');
+  writeFileSync(mixed, mixedSegment().bytes);
+  const cases = [[SAMPLE], ['-f', 'json', SAMPLE], [segment], ['-f', 'hex', segment], [mixed], ['-f', 'hex', mixed], ['-f', 'json', mixed], ['--no-crc', mixed]];
+  for (const args of cases) {
+    const r = samePooled(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, args.includes('json') ? /^\{"offset":"0"/ : /^batch position=0 .*\n# \d+ batches/s);
+  }
+  const s = samePooled(['-'], readFileSync(mixed));
+  assert.match(s.stdout, /# 20 batches, \d+ records/);
+  // No flag is --workers 0.
+  assert.deepEqual(run(['dump', mixed]), run(['dump', '--workers', '0', mixed]));
+});
+
+test('--workers 2 reports and skips corrupt batches, and stops, exactly as --workers 0 does', () => {
+  const { bytes, starts, codecs } = mixedSegment();
+  assert.deepEqual(codecs.slice(0, 5), CODECS);
+  // Damage that is skipped, one batch each (the codec cycles none, gzip, snappy, lz4, zstd), in file order.
+  const skips = Buffer.from(bytes);
+  const reports: RegExp[] = [];
+  for (const i of [1, 2, 3, 4]) {
+    // Garbage in the compressed records with a matching CRC: the codec itself fails (on a worker).
+    skips.fill(0xa5, starts[i] + L.RECORDS, starts[i] + L.RECORDS + 16);
+    fixCrc(skips, starts[i]);
+    reports.push(new RegExp(`^kafka-arena dump: corrupt batch at byte ${starts[i]} \\(ERR_\\w+\\): record batch: ${codecs[i]} decompression failed`));
+  }
+  skips[starts[6] + 200] ^= 0x55;
+  reports.push(new RegExp(`^kafka-arena dump: corrupt batch at byte ${starts[6]} \\(ERR_CRC_MISMATCH\\)`));
+  skips.writeInt32BE(1 << 24, starts[7] + L.RECORD_COUNT);
+  fixCrc(skips, starts[7]);
+  reports.push(new RegExp(`^kafka-arena dump: corrupt batch at byte ${starts[7]} \\(ERR_BAD_LENGTH\\): record batch: recordCount`));
+  for (const i of [8, 10, 14]) {
+    // One record more than there are: the records before it print, then the error.
+    skips.writeInt32BE(skips.readInt32BE(starts[i] + L.RECORD_COUNT) + 1, starts[i] + L.RECORD_COUNT);
+    fixCrc(skips, starts[i]);
+    reports.push(new RegExp(`^kafka-arena dump: corrupt batch at byte ${starts[i]} \\(ERR_`));
+  }
+  skips[starts[9] + L.MAGIC] = 1;
+  reports.splice(-2, 0, new RegExp(`^kafka-arena dump: unsupported batch at byte ${starts[9]} \\(ERR_UNSUPPORTED_MAGIC\\)`));
+  skips[starts[11] + L.ATTRIBUTES + 1] |= 7;
+  fixCrc(skips, starts[11]);
+  reports.splice(-1, 0, new RegExp(`^kafka-arena dump: corrupt batch at byte ${starts[11]} \\(ERR_UNKNOWN_COMPRESSION\\)`));
+
+  // Then what stops the dump, each after the damage above.
+  const stopAt = (i: number, length: number): Buffer => {
+    const b = Buffer.from(skips);
+    b.writeInt32BE(length, starts[i] + L.BATCH_LENGTH);
+    return b;
+  };
+  const variants: Array<{ name: string; bytes: Buffer; stop?: RegExp }> = [
+    { name: 'damage that is skipped', bytes: skips },
+    { name: 'a negative length field', bytes: stopAt(16, -7), stop: new RegExp(`corrupt batch at byte ${starts[16]}: batch length -7 is invalid`) },
+    { name: 'a length field below the header', bytes: stopAt(17, 3), stop: new RegExp(`corrupt batch at byte ${starts[17]}: batch length 3 is below`) },
+    { name: 'a length past --max-batch-bytes', bytes: stopAt(18, 1 << 30), stop: new RegExp(`corrupt batch at byte ${starts[18]}: batch length 1073741824 is invalid`) },
+    { name: 'a zero-filled tail', bytes: Buffer.concat([skips, Buffer.alloc(3 << 20)]), stop: new RegExp(`corrupt batch at byte ${bytes.length}: batch length 0 is below`) },
+    { name: 'a truncated tail', bytes: skips.subarray(0, starts[19] + 100), stop: new RegExp(`truncated batch at byte ${starts[19]}: declares \\d+ bytes, only 100 present`) },
+    { name: 'a stray trailing byte', bytes: Buffer.concat([skips, Buffer.from([7])]), stop: new RegExp(`truncated batch at byte ${bytes.length}: only 1 bytes left`) },
+  ];
+  const others = [['-f', 'json'], ['-f', 'hex'], ['--no-crc']];
+  for (const [i, v] of variants.entries()) {
+    const file = join(dir, 'damaged.log');
+    writeFileSync(file, v.bytes);
+    const r = samePooled([file]);
+    assert.equal(r.code, 1, `${v.name}: ${r.stderr}`);
+    const lines = r.stderr.trimEnd().split('\n');
+    const want = v.stop ? [...reports, v.stop] : reports;
+    assert.equal(lines.length, want.length, `${v.name}: ${r.stderr}`);
+    want.forEach((re, k) => assert.match(lines[k], re, v.name));
+    // The other formats and --no-crc (the damage then reaches the codec): the same output is all that is asked.
+    for (const o of i === 0 ? others : [others[i % 3]]) samePooled([...o, file]);
+  }
+});
+
+test('bad --workers values are usage errors (exit 2) naming the option', () => {
+  for (const bad of ['-1', '1.5', 'two', '', '1e1', '0x2', '65', '1000']) {
+    const r = run(['dump', segment, `--workers=${bad}`]);
+    assert.equal(r.code, 2, `--workers=${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /^kafka-arena: "--workers" must be an integer from 0 to 64, got /, bad);
+    assert.equal(r.stdout, '');
+  }
+  assert.equal(run(['dump', segment, '--workers']).code, 2);
+  assert.match(run(['--help']).stdout, /--workers <n> .*\(0 to 64;/);
+});
+
+test('with a pool the process exits at once: at the end, on a stop, and when stdout closes early', async () => {
+  // A hang would show as a kill by run()'s timeout (signal set, code null).
+  for (const args of [['--workers', '3', segment], ['--workers', '1', join(dir, 'zeros.log')]]) {
+    writeFileSync(join(dir, 'zeros.log'), Buffer.alloc(1 << 20));
+    const r = run(['dump', ...args]);
+    assert.equal(r.signal, null);
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  }
+  // `| head -1`: the reader goes away while batches are still decompressing ahead.
+  const file = join(dir, 'mixed-epipe.log');
+  writeFileSync(file, Buffer.concat(Array.from({ length: 6 }, () => mixedSegment().bytes)));
+  const child = spawn(process.execPath, [CLI, 'dump', '--workers', '2', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  clearTimeout(timer);
+  assert.equal(signal, null, 'not killed by the timeout');
   assert.equal(code, 0, stderr);
-  assert.equal(lines, n + 2, 'a batch line, one line per record and the summary');
-  assert.match(last, new RegExp(`# 1 batches, ${n} records`));
-  const rss = Number(/maxRSS=(\d+)/.exec(stderr)?.[1]) * 1024;
-  console.log(`# dump of ${n} records: peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
-  assert.ok(rss > 0, stderr);
-  assert.ok(rss < 300 * 2 ** 20, `peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+  assert.equal(stderr, '');
+});
+
+test('--workers reads ahead a bounded amount: 320 MiB of batches dump with peak RSS under 250 MiB', async () => {
+  // 320 zstd batches of 1 MiB of records that compress to almost nothing: a read-ahead that
+  // ignored its bound would decompress them all while the first ones print.
+  const one = encodeRecordBatch(
+    Array.from({ length: 8 }, (_, j) => ({ key: `k${j}`, value: Buffer.alloc(128 << 10, 97 + j) })),
+    { compression: 'zstd' },
+  );
+  const file = join(dir, 'airy.log');
+  writeFileSync(file, Buffer.concat(Array.from({ length: 320 }, () => one)));
+  // A slow reader first: the dump waits for 'drain' while the workers have all the time they want.
+  const r = await dumpPeakRss(['--workers', '2', file], 2000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.lines, 320 * 9 + 1);
+  assert.match(r.last, /# 320 batches, 2560 records/);
+  console.log(`# dump --workers 2 of 320 MiB of records: peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+  assert.ok(r.rssMiB > 0, r.stderr);
+  assert.ok(r.rssMiB < 250, `peak RSS ${r.rssMiB.toFixed(0)} MiB`);
 });

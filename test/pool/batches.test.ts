@@ -227,4 +227,27 @@ describe('WorkerPool.decodeRecordBatches', () => {
     assert.ok(most >= 2 && most <= 5, `leases out at once: ${most}`);
     arena.close();
   });
+
+  test('the read-ahead counts the bytes of the batches it holds, uncompressed ones too', async () => {
+    // A streamed source of uncompressed batches: no leases are taken, yet they are held in memory.
+    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+    const one = encodeRecordBatch([{ value: Buffer.alloc(1 << 20, 1) }]);
+    let pulled = 0;
+    const source = (function* () {
+      for (let i = 0; i < 40; i++) {
+        pulled++;
+        yield one;
+      }
+    })();
+    let most = 0;
+    let seen = 0;
+    for await (const b of pool.decodeRecordBatches(source, { arena, maxInFlightBytes: 4 * one.length })) {
+      most = Math.max(most, pulled - seen);
+      seen++;
+      b.release();
+    }
+    assert.equal(seen, 40);
+    assert.ok(most >= 2 && most <= 6, `batches read and not yet handed out: ${most}`);
+    arena.close();
+  });
 });
