@@ -114,6 +114,8 @@ export interface ArenaStats {
 interface Grant {
   capacity: number;
   requested: number;
+  /** Bytes the lease exposed when granted: `truncate()` shortens `requested`, not what was written, so the poison covers these. */
+  exposed: number;
   /** False once released or reclaimed, so the budget is never credited twice. */
   live: boolean;
   /** Allocation stack, for leases the leak-detection level samples. */
@@ -493,7 +495,7 @@ export class Arena extends EventEmitter {
         this.#allocations++;
       }
     }
-    const grant: Grant = { capacity, requested: n, live: true };
+    const grant: Grant = { capacity, requested: n, exposed: n, live: true };
     const lease = newLease(this, buffer, grant);
     this.#leasedBytes += capacity;
     this.#requestedBytes += n;
@@ -519,7 +521,7 @@ export class Arena extends EventEmitter {
     this.#releases++;
     // Detach: every view of `buffer` now reads as empty; the memory lives on in `fresh`.
     const fresh = detachArrayBuffer(buffer);
-    poisonReleased(this.#policy, fresh, grant.requested);
+    poisonReleased(this.#policy, fresh, grant.exposed);
     const capacity = grant.capacity;
     // Pool it only while leased + idle stays within the budget: leases granted past it (an
     // oversize fetch through acquireSync) give their memory back instead of also keeping it idle.
