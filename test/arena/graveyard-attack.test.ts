@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena } from '../../src';
+import fc from 'fast-check';
+import { Arena, KafkaArenaError, Lease } from '../../src';
 
 const KiB = 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,4 +89,132 @@ test('poison covers every byte the lease exposed, also past a truncate(): the ne
   assert.equal(d.bytes.indexOf(0x09), -1, 'no byte of the released message');
   whole.release();
   d.release();
+});
+
+// ---- random sequences: the budget invariants with acquireSync past the budget, trim, close and the clock ----
+
+type Op =
+  | { t: 'sync'; size: number }
+  | { t: 'try'; size: number }
+  | { t: 'release'; pick: number }
+  | { t: 'truncate'; pick: number; keep: number }
+  | { t: 'trim'; all: boolean }
+  | { t: 'tick'; ms: number }
+  | { t: 'close' };
+
+// Mostly a few sizes, so memory is often reused (from the pool or taken back from the graveyard).
+const sizeArb = fc.oneof(fc.constantFrom(1000, 3000, 20_000, 70_000), fc.constantFrom(1000, 3000, 20_000), fc.integer({ min: 0, max: 4 * KiB }), fc.integer({ min: 4 * KiB, max: 40 * KiB }), fc.integer({ min: 40 * KiB, max: 80 * KiB }));
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: sizeArb.map((size) => ({ t: 'sync' as const, size })) },
+  { weight: 2, arbitrary: sizeArb.map((size) => ({ t: 'try' as const, size })) },
+  { weight: 6, arbitrary: fc.nat().map((pick) => ({ t: 'release' as const, pick })) },
+  { weight: 2, arbitrary: fc.record({ pick: fc.nat(), keep: fc.nat() }).map((r) => ({ t: 'truncate' as const, ...r })) },
+  { weight: 1, arbitrary: fc.boolean().map((all) => ({ t: 'trim' as const, all })) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 8 }).map((ms) => ({ t: 'tick' as const, ms })) },
+  { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
+);
+
+interface Live {
+  lease: Lease;
+  tag: number;
+  view: Buffer;
+}
+
+/** Tags are 1..63: bytes the poison pattern does not hold, so a tag seen by a new lease is another message's byte. */
+const TAGS = 63;
+
+test('property: with the graveyard, random sequences past the budget keep the arena invariants, poison every reused byte and free everything once the quarantine is over', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(0, 3, 20, 3_600_000), fc.array(opArb, { maxLength: 80, size: 'medium' }), async (quarantineMs, ops) => {
+      const arena = new Arena({ maxBytes: 64 * KiB, quarantineMs, trimIntervalMs: 0 });
+      const live: Live[] = [];
+      const dead: Buffer[] = [];
+      let largest = 0;
+      let closed = false;
+      let tag = 0;
+      const grant = (lease: Lease) => {
+        // Fresh or reused memory never shows a byte of an earlier message (poison, or zeroes).
+        for (const b of lease.bytes) assert.ok(b === 0 || b > TAGS, `a new lease shows byte ${b} of an earlier message`);
+        tag = (tag % TAGS) + 1;
+        lease.bytes.fill(tag);
+        live.push({ lease, tag, view: lease.bytes });
+      };
+      const check = () => {
+        const s = arena.stats();
+        assert.equal(s.acquires, s.poolHits + s.allocations);
+        assert.equal(s.leasedCount, live.length);
+        assert.equal(s.leasedBytes, live.reduce((sum, l) => sum + l.lease.capacity, 0));
+        assert.equal(s.requestedBytes, live.reduce((sum, l) => sum + l.lease.length, 0));
+        // acquireSync may lease past the budget, but then nothing is kept idle beyond it.
+        assert.ok(s.leasedBytes + s.idleBytes <= arena.maxBytes || s.idleBytes === 0, `leased ${s.leasedBytes} + idle ${s.idleBytes}`);
+        assert.ok(s.pendingFreeBytes >= 0, 'pending never negative');
+        assert.ok(s.pendingFreeBytes <= Math.max(arena.maxBytes, largest), `pending ${s.pendingFreeBytes} past max(budget, largest ${largest})`);
+        if (quarantineMs === 0) assert.equal(s.pendingFreeBytes, 0);
+        if (closed) assert.equal(s.idleBytes, 0, 'a closed arena pools nothing');
+        const buffers = new Set<ArrayBufferLike>();
+        for (const l of live) {
+          assert.ok(!buffers.has(l.lease.bytes.buffer), 'two live leases share an ArrayBuffer');
+          buffers.add(l.lease.bytes.buffer);
+          assert.equal(l.lease.bytes.byteLength, l.lease.length);
+          assert.equal(l.lease.bytes.buffer.byteLength, l.lease.capacity);
+          for (const b of l.lease.bytes) if (b !== l.tag) assert.fail(`lease tagged ${l.tag} holds ${b}`);
+        }
+        for (const v of dead) assert.equal(v.length, 0, 'a view kept past release reads as empty');
+      };
+      for (const op of ops) {
+        switch (op.t) {
+          case 'sync':
+          case 'try': {
+            if (closed) {
+              assert.throws(() => arena.acquireSync(op.size), (e: unknown) => e instanceof KafkaArenaError && e.code === 'ERR_ARENA_CLOSED');
+              break;
+            }
+            const lease = op.t === 'sync' ? arena.acquireSync(op.size) : arena.tryAcquire(op.size);
+            if (lease !== undefined) grant(lease);
+            break;
+          }
+          case 'release': {
+            if (live.length === 0) break;
+            const [l] = live.splice(op.pick % live.length, 1);
+            largest = Math.max(largest, l.lease.capacity);
+            assert.equal(l.lease.release(), true);
+            dead.push(l.view);
+            break;
+          }
+          case 'truncate': {
+            if (live.length === 0) break;
+            const l = live[op.pick % live.length];
+            l.lease.truncate(op.keep % (l.lease.length + 1));
+            break;
+          }
+          case 'trim':
+            arena.trim(op.all);
+            break;
+          case 'tick':
+            await sleep(op.ms);
+            break;
+          case 'close':
+            arena.close();
+            closed = true;
+            break;
+        }
+        check();
+      }
+      for (let l = live.shift(); l !== undefined; l = live.shift()) {
+        largest = Math.max(largest, l.lease.capacity);
+        l.lease.release();
+        dead.push(l.view);
+        check();
+      }
+      arena.close();
+      closed = true;
+      check();
+      if (quarantineMs <= 20) {
+        // Everything held is freed once its quarantine is over (the timer may run late on a busy machine).
+        for (let waited = 0; arena.stats().pendingFreeBytes > 0 && waited < 2000; waited += 10) await sleep(10);
+        assert.equal(arena.stats().pendingFreeBytes, 0, 'all freed after the quarantine');
+      }
+    }),
+    { numRuns: 200 },
+  );
 });
