@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Arena, KafkaArenaError, Lease } from '../../src';
+import { spawnSync } from 'node:child_process';
+import { Arena, codecs, KafkaArenaError, Lease, WorkerPool } from '../../src';
 
 const KiB = 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -217,4 +218,67 @@ test('property: with the graveyard, random sequences past the budget keep the ar
     }),
     { numRuns: 200 },
   );
+});
+
+// ---- the worker pool: lease memory that went to a worker and back, then past the budget ----
+
+test('worker pool: leases past the budget, a crashed worker and close() leave the graveyard consistent; memory taken back from it goes to a worker and returns intact', async () => {
+  const MiB = 1 << 20;
+  const words = Buffer.from('kafka arena graveyard lease worker pool '.repeat(1 << 15)); // ~1.3 MiB
+  const input = codecs.zstd.compress(words);
+  const arena = new Arena({ maxBytes: 2 * MiB, quarantineMs: 20, trimIntervalMs: 0 });
+  const pool = new WorkerPool({ workers: 2 });
+  try {
+    (await pool.decompress('zstd', input, { arena })).release(); // both the pool and the worker warmed
+    // Four jobs of ~1.3 MiB on a 2 MiB budget: their leases go past it (acquireSync).
+    let leases = await Promise.all([1, 2, 3, 4].map(() => pool.decompress('zstd', input, { arena })));
+    for (const l of leases) assert.ok(l.bytes.equals(words));
+    for (const l of leases) l.release();
+    const held = arena.stats().pendingFreeBytes;
+    assert.ok(held > 0 && held <= arena.maxBytes, `held ${held}`);
+    // The next round takes memory back from the graveyard, sends it to a worker, gets it back.
+    leases = await Promise.all([1, 2, 3, 4].map(() => pool.decompress('zstd', input, { arena })));
+    assert.ok(arena.stats().earlyReuses > 0, 'memory taken back from the graveyard');
+    for (const l of leases) assert.ok(l.bytes.equals(words), 'a taken-back buffer decompressed into intact');
+    const views = leases.map((l) => l.bytes);
+    for (const l of leases) l.release();
+    for (const v of views) assert.equal(v.length, 0, 'revoked after release');
+
+    // A worker dies with jobs on it: their leases come back as new buffers and are released.
+    pool._exitWorker(0, 3);
+    const settled = await Promise.allSettled([1, 2, 3, 4].map(() => pool.decompress('zstd', input, { arena })));
+    for (const s of settled) if (s.status === 'fulfilled') s.value.release();
+    assert.ok(settled.some((s) => s.status === 'rejected'), 'jobs of the dead worker failed');
+    // close() with jobs in flight.
+    const inFlight = Promise.allSettled([1, 2, 3].map(() => pool.decompress('zstd', input, { arena })));
+    await pool.close();
+    for (const s of await inFlight) if (s.status === 'fulfilled') s.value.release();
+    const s = arena.stats();
+    assert.equal(s.leasedBytes, 0);
+    assert.equal(s.leasedCount, 0);
+    assert.equal(s.acquires, s.poolHits + s.allocations);
+    assert.ok(s.pendingFreeBytes >= 0 && s.pendingFreeBytes <= arena.maxBytes, `pending ${s.pendingFreeBytes}`);
+    arena.close();
+    // Nothing throws from the graveyard's timer (the test would fail with it), and all is freed.
+    for (let waited = 0; arena.stats().pendingFreeBytes > 0 && waited < 2000; waited += 10) await sleep(10);
+    assert.equal(arena.stats().pendingFreeBytes, 0);
+  } finally {
+    await pool.close();
+    arena.close();
+  }
+});
+
+test('an hour of quarantine with memory held does not keep the process alive', () => {
+  const src = require.resolve('../../src');
+  const script = `
+    const { Arena } = require(${JSON.stringify(src)});
+    const arena = new Arena({ maxBytes: 1 << 20, quarantineMs: 3_600_000, trimIntervalMs: 0 });
+    for (const l of Array.from({ length: 4 }, () => arena.acquireSync(1 << 20))) l.release();
+    arena.acquireSync(1000).release();
+    arena.trim();
+    if (arena.stats().pendingFreeBytes === 0) process.exit(2);
+  `;
+  const run = spawnSync(process.execPath, ['-e', script], { timeout: 20_000, encoding: 'utf8' });
+  assert.equal(run.error, undefined, 'exited by itself');
+  assert.equal(run.status, 0, run.stderr);
 });
