@@ -415,7 +415,7 @@ export class Arena extends EventEmitter {
     let dropped = 0;
     for (const [size, list] of this.#free) {
       const drop = all ? list.buffers.length : Math.min(list.lowWater, list.buffers.length);
-      for (let i = 0; i < drop; i++) buryOldest(list, this.#graveyard);
+      buryOldest(list, drop, this.#graveyard);
       dropped += drop * size;
       this.#idleCount -= drop;
       list.lowWater = list.buffers.length;
@@ -592,11 +592,10 @@ export class Arena extends EventEmitter {
     let freed = 0;
     for (const size of sizes) {
       const list = this.#free.get(size)!;
-      while (list.buffers.length > 0 && freed < bytes) {
-        buryOldest(list, this.#graveyard);
-        freed += size;
-        this.#idleCount--;
-      }
+      const drop = Math.min(list.buffers.length, Math.ceil((bytes - freed) / size));
+      buryOldest(list, drop, this.#graveyard);
+      freed += drop * size;
+      this.#idleCount -= drop;
       if (list.lowWater > list.buffers.length) list.lowWater = list.buffers.length;
       if (list.buffers.length === 0) this.#free.delete(size);
       if (freed >= bytes) break;

@@ -84,9 +84,14 @@ export function takeOldest(list: FreeList): ArrayBuffer {
   return list.buffers.shift()!;
 }
 
-/** Moves the oldest buffer of `list` to `graveyard` (trimming, eviction), with its release time. */
-export function buryOldest(list: FreeList, graveyard: Graveyard): void {
-  graveyard.bury(list.buffers.shift()!, list.releasedAt.shift()!);
+/**
+ * Moves the `n` oldest buffers of `list` to `graveyard` (trimming, eviction), with their release
+ * times: cut off at once, as one shift per buffer is quadratic over a long list.
+ */
+export function buryOldest(list: FreeList, n: number, graveyard: Graveyard): void {
+  const buffers = list.buffers.splice(0, n);
+  const releasedAt = list.releasedAt.splice(0, n);
+  for (let i = 0; i < buffers.length; i++) graveyard.bury(buffers[i], releasedAt[i]);
 }
 
 /** Frees an ArrayBuffer's memory at once where the runtime can (Node 22+); else the collector will. */
