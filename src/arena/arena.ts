@@ -114,6 +114,8 @@ export interface ArenaStats {
 interface Grant {
   capacity: number;
   requested: number;
+  /** Bytes the lease exposed when granted: `truncate()` shortens `requested`, not what was written, so the poison covers these. */
+  exposed: number;
   /** False once released or reclaimed, so the budget is never credited twice. */
   live: boolean;
   /** Allocation stack, for leases the leak-detection level samples. */
@@ -413,7 +415,7 @@ export class Arena extends EventEmitter {
     let dropped = 0;
     for (const [size, list] of this.#free) {
       const drop = all ? list.buffers.length : Math.min(list.lowWater, list.buffers.length);
-      for (let i = 0; i < drop; i++) buryOldest(list, this.#graveyard);
+      buryOldest(list, drop, this.#graveyard);
       dropped += drop * size;
       this.#idleCount -= drop;
       list.lowWater = list.buffers.length;
@@ -493,7 +495,7 @@ export class Arena extends EventEmitter {
         this.#allocations++;
       }
     }
-    const grant: Grant = { capacity, requested: n, live: true };
+    const grant: Grant = { capacity, requested: n, exposed: n, live: true };
     const lease = newLease(this, buffer, grant);
     this.#leasedBytes += capacity;
     this.#requestedBytes += n;
@@ -519,7 +521,7 @@ export class Arena extends EventEmitter {
     this.#releases++;
     // Detach: every view of `buffer` now reads as empty; the memory lives on in `fresh`.
     const fresh = detachArrayBuffer(buffer);
-    poisonReleased(this.#policy, fresh, grant.requested);
+    poisonReleased(this.#policy, fresh, grant.exposed);
     const capacity = grant.capacity;
     // Pool it only while leased + idle stays within the budget: leases granted past it (an
     // oversize fetch through acquireSync) give their memory back instead of also keeping it idle.
@@ -590,11 +592,10 @@ export class Arena extends EventEmitter {
     let freed = 0;
     for (const size of sizes) {
       const list = this.#free.get(size)!;
-      while (list.buffers.length > 0 && freed < bytes) {
-        buryOldest(list, this.#graveyard);
-        freed += size;
-        this.#idleCount--;
-      }
+      const drop = Math.min(list.buffers.length, Math.ceil((bytes - freed) / size));
+      buryOldest(list, drop, this.#graveyard);
+      freed += drop * size;
+      this.#idleCount -= drop;
       if (list.lowWater > list.buffers.length) list.lowWater = list.buffers.length;
       if (list.buffers.length === 0) this.#free.delete(size);
       if (freed >= bytes) break;

@@ -84,9 +84,14 @@ export function takeOldest(list: FreeList): ArrayBuffer {
   return list.buffers.shift()!;
 }
 
-/** Moves the oldest buffer of `list` to `graveyard` (trimming, eviction), with its release time. */
-export function buryOldest(list: FreeList, graveyard: Graveyard): void {
-  graveyard.bury(list.buffers.shift()!, list.releasedAt.shift()!);
+/**
+ * Moves the `n` oldest buffers of `list` to `graveyard` (trimming, eviction), with their release
+ * times: cut off at once, as one shift per buffer is quadratic over a long list.
+ */
+export function buryOldest(list: FreeList, n: number, graveyard: Graveyard): void {
+  const buffers = list.buffers.splice(0, n);
+  const releasedAt = list.releasedAt.splice(0, n);
+  for (let i = 0; i < buffers.length; i++) graveyard.bury(buffers[i], releasedAt[i]);
 }
 
 /** Frees an ArrayBuffer's memory at once where the runtime can (Node 22+); else the collector will. */
@@ -96,24 +101,57 @@ const free: (buffer: ArrayBuffer) => void =
     : () => {};
 
 /**
+ * One size's held buffers, in order of release (oldest first, also when a trimmed buffer released
+ * before others arrives after them). `head` is the oldest: taking advances it, and the taken slots
+ * are cut off in bulk, so draining a long list is linear, not one array shift per buffer.
+ */
+interface HeldList {
+  buffers: (ArrayBuffer | undefined)[];
+  releasedAt: number[];
+  head: number;
+}
+
+function holdInOrder(list: HeldList, buffer: ArrayBuffer, releasedAt: number): void {
+  let i = list.buffers.length;
+  while (i > list.head && list.releasedAt[i - 1] > releasedAt) i--;
+  list.buffers.splice(i, 0, buffer);
+  list.releasedAt.splice(i, 0, releasedAt);
+}
+
+function takeHeld(list: HeldList): ArrayBuffer {
+  const buffer = list.buffers[list.head]!;
+  list.buffers[list.head++] = undefined;
+  if (list.head === list.buffers.length) {
+    list.buffers.length = list.releasedAt.length = list.head = 0;
+  } else if (list.head >= 1024 && 2 * list.head >= list.buffers.length) {
+    list.buffers.splice(0, list.head);
+    list.releasedAt.splice(0, list.head);
+    list.head = 0;
+  }
+  return buffer;
+}
+
+/**
  * Released memory that leaves the pool. Dropped as soon as it is released, the collector would
  * free it at a time of its choosing: maybe sooner than the quarantine (malloc may then hand it to
  * the next lease while native I/O still reads it), maybe much later (RSS carries it meanwhile).
  * Here it is held until `quarantineMs` after its release, then freed at once
  * (`ArrayBuffer.prototype.transfer(0)`; Node 20 has no such call and leaves it to the collector).
- * While held it can be taken back, as a pooled buffer in quarantine can, when allocating instead
- * would pass the budget: a fetch past the budget that follows another reuses its memory instead
- * of doubling it. It holds at most `maxBytes` (the arena's budget) or one buffer, whichever is
- * more: past that the oldest are freed before their time, so a long quarantine never turns into
- * unbounded memory. One FIFO list per size, one timer for the oldest buffer.
+ * While held it can be taken back, oldest first, as a pooled buffer in quarantine can, when
+ * allocating instead would pass the budget: a fetch past the budget that follows another reuses
+ * its memory instead of doubling it. It holds at most `maxBytes` (the arena's budget) or one
+ * buffer, whichever is more: past that the oldest are freed before their time, so a long
+ * quarantine never turns into unbounded memory. One list per size, one timer for the oldest buffer.
  */
 export class Graveyard {
   readonly #quarantineMs: number;
   readonly #maxBytes: number;
-  readonly #lists = new Map<number, FreeList>();
+  readonly #lists = new Map<number, HeldList>();
   #bytes = 0;
   #count = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now() time). */
+  #dueAt = Infinity;
 
   constructor(quarantineMs: number, maxBytes: number) {
     this.#quarantineMs = quarantineMs;
@@ -132,55 +170,56 @@ export class Graveyard {
       return;
     }
     let list = this.#lists.get(buffer.byteLength);
-    if (list === undefined) this.#lists.set(buffer.byteLength, (list = newFreeList()));
-    addFree(list, buffer);
-    list.releasedAt[list.releasedAt.length - 1] = releasedAt;
+    if (list === undefined) this.#lists.set(buffer.byteLength, (list = { buffers: [], releasedAt: [], head: 0 }));
+    holdInOrder(list, buffer, releasedAt);
     this.#bytes += buffer.byteLength;
     this.#count++;
     while (this.#bytes > this.#maxBytes && this.#count > 1) this.#freeOldest();
-    if (this.#timer === undefined) this.#schedule();
+    // A trimmed or evicted buffer can be due before the one the timer waits for.
+    if (this.#timer !== undefined && releasedAt + this.#quarantineMs < this.#dueAt) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#timer === undefined && this.#count > 0) this.#schedule();
   }
 
   #freeOldest(): void {
-    let oldest: FreeList | undefined;
-    for (const list of this.#lists.values()) if (oldest === undefined || list.releasedAt[0] < oldest.releasedAt[0]) oldest = list;
-    const buffer = takeOldest(oldest!);
-    if (oldest!.buffers.length === 0) this.#lists.delete(buffer.byteLength);
+    let oldest: HeldList | undefined;
+    for (const list of this.#lists.values()) if (oldest === undefined || list.releasedAt[list.head] < oldest.releasedAt[oldest.head]) oldest = list;
+    this.#release(oldest!);
+  }
+
+  /** Takes the oldest buffer of `list` out of the graveyard, keeping the counts. */
+  #release(list: HeldList): ArrayBuffer {
+    const buffer = takeHeld(list);
+    if (list.buffers.length === 0) this.#lists.delete(buffer.byteLength);
     this.#bytes -= buffer.byteLength;
     this.#count--;
-    free(buffer);
+    return buffer;
   }
 
   /** The oldest held buffer of exactly `capacity` bytes, taken back for a lease, if any. */
   take(capacity: number): ArrayBuffer | undefined {
     const list = this.#lists.get(capacity);
-    if (list === undefined) return undefined;
-    const buffer = takeOldest(list);
-    if (list.buffers.length === 0) this.#lists.delete(capacity);
-    this.#bytes -= capacity;
-    this.#count--;
-    return buffer;
+    return list === undefined ? undefined : this.#release(list);
   }
 
   #sweep(): void {
     this.#timer = undefined;
+    this.#dueAt = Infinity;
     const now = performance.now();
-    for (const [size, list] of this.#lists) {
-      while (list.buffers.length > 0 && now - list.releasedAt[0] >= this.#quarantineMs) {
-        free(takeOldest(list));
-        this.#bytes -= size;
-        this.#count--;
-      }
-      if (list.buffers.length === 0) this.#lists.delete(size);
+    for (const list of this.#lists.values()) {
+      while (list.buffers.length > 0 && now - list.releasedAt[list.head] >= this.#quarantineMs) free(this.#release(list));
     }
-    if (this.#lists.size > 0) this.#schedule();
+    if (this.#count > 0) this.#schedule();
   }
 
   #schedule(): void {
     let oldest = Infinity;
-    for (const list of this.#lists.values()) oldest = Math.min(oldest, list.releasedAt[0]);
+    for (const list of this.#lists.values()) oldest = Math.min(oldest, list.releasedAt[list.head]);
+    this.#dueAt = oldest + this.#quarantineMs;
     // Unref'd: a process that is otherwise done exits; its memory goes with it.
-    this.#timer = setTimeout(() => this.#sweep(), Math.max(1, Math.ceil(oldest + this.#quarantineMs - performance.now())));
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(1, Math.ceil(this.#dueAt - performance.now())));
     this.#timer.unref();
   }
 }
