@@ -90,6 +90,8 @@ interface Member {
   rerun?: () => Promise<void>;
   /** Set when the member was stopped on purpose (no restart then). */
   stopped?: boolean;
+  /** Why a run after such a crash failed, if it did. */
+  rerunErrors: string[];
 }
 
 /**
@@ -112,16 +114,22 @@ function member(broker: Broker, groupId: string, topic: string, ledger: Ledger):
   const consumer = kafka.consumer(kafkajsConsumerConfig(groupId));
   const arena = new Arena({ maxBytes: 32 << 20 });
   const helper = arenaConsumer(consumer, { arena });
-  const m: Member = { consumer, helper, arena, ledger: ledger.track(consumer, topic), received: 0, joins: [], log, restarts: 0 };
+  const m: Member = { consumer, helper, arena, ledger: ledger.track(consumer, topic), received: 0, joins: [], log, restarts: 0, rerunErrors: [] };
   consumer.on(consumer.events.GROUP_JOIN, (e) => m.joins.push(e.payload.memberAssignment));
   consumer.on(consumer.events.CRASH, (e) => {
     const { error, restart } = e.payload as { error: { name?: string; type?: string }; restart: boolean };
     if (restart || m.stopped || !m.rerun || !isMockSyncQuirk(error)) return;
     m.restarts++;
-    // After kafkajs's own crash handling (it disconnects first), as a supervisor would.
-    setTimeout(() => {
-      if (!m.stopped) void m.rerun?.().catch(() => {});
-    }, 200);
+    // After kafkajs's own crash handling (it disconnects first), as a supervisor would, with a
+    // few tries: the first connect can still meet the old socket ("write after end").
+    const attempt = (left: number): void => {
+      if (m.stopped) return;
+      m.rerun?.().catch((err: Error) => {
+        m.rerunErrors.push(String(err?.message ?? err));
+        if (left > 0) setTimeout(() => attempt(left - 1), 500);
+      });
+    };
+    setTimeout(() => attempt(5), 200);
   });
   return m;
 }
@@ -210,7 +218,7 @@ describe('recycling consumer in a kafkajs consumer group on the mock broker', { 
       await sleep(300);
     } catch (err) {
       // What the group looked like when a wait timed out (a rare stall seen once on Node 24).
-      const state = (m: Member) => ({ received: m.received, joins: m.joins, restarts: m.restarts, errors: m.log.entries.map((e) => `${e.log.message} ${e.log.error ?? ''}`) });
+      const state = (m: Member) => ({ received: m.received, joins: m.joins, restarts: m.restarts, rerunErrors: m.rerunErrors, errors: m.log.entries.map((e) => `${e.log.message} ${e.log.error ?? ''}`) });
       t.diagnostic(`A: ${JSON.stringify(state(a))}; B: ${JSON.stringify(state(b))}`);
       throw err;
     } finally {
@@ -233,7 +241,9 @@ describe('recycling consumer in a kafkajs consumer group on the mock broker', { 
     assert.ok(a.restarts + b.restarts >= 1, 'the injected SyncGroup INVALID_REQUEST crashed a member, which was run again');
     assertExactlyOnce(ledger, produced);
     t.diagnostic(`at-least-once redeliveries after rejected commits: ${ledger.redeliveries.length}`);
-    if (a.restarts + b.restarts > 0) t.diagnostic(`members run again after the mock's SyncGroup INVALID_REQUEST: A ${a.restarts}, B ${b.restarts}`);
+    if (a.restarts + b.restarts > 0) {
+      t.diagnostic(`members run again after the mock's SyncGroup INVALID_REQUEST: A ${a.restarts}, B ${b.restarts}; failed tries: ${JSON.stringify([...a.rerunErrors, ...b.rerunErrors])}`);
+    }
     t.diagnostic(`A: ${JSON.stringify(a.helper.stats())}`);
     t.diagnostic(`B: ${JSON.stringify(b.helper.stats())}`);
     assertLeasesReturned(a.arena, a.helper, 'A');
