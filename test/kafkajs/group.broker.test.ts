@@ -95,9 +95,11 @@ interface Member {
 }
 
 /**
- * librdkafka's mock coordinator now and then answers a SyncGroup during a rebalance with
- * INVALID_REQUEST ("malformed request"), which kafkajs treats as fatal: the member crashes and
- * does not restart (seen about once in 30 runs, on every Node). A real broker does not do this,
+ * librdkafka's mock coordinator answers a follower's SyncGroup with INVALID_REQUEST ("malformed
+ * request") when it arrives after the leader's: the leader's request carries every member's
+ * assignment, so the mock's group is already UP, a state in which it refuses SyncGroup. kafkajs
+ * treats that as fatal: the member crashes and does not restart (seen about once in 30 runs
+ * under load, on every Node; the CI failure of stop 15). A real broker does not do this,
  * and the test is about the recycling consumer, so the member is run again, as an application's
  * supervisor would; every such restart is counted and reported. Other crashes stay fatal.
  */
