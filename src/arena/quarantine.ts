@@ -19,6 +19,7 @@
  * `retainBatch()` until they complete, or copy (docs/recycling.md).
  */
 import { booleanArg, integerArg } from '../validate';
+import { detachMethod } from './detach';
 
 /** The pattern released bytes are overwritten with: "kafka-arena released" read as bytes. */
 export const POISON = Buffer.from('\xde\xad\xbe\xefRELEASED', 'latin1');
@@ -96,9 +97,7 @@ export function buryOldest(list: FreeList, n: number, graveyard: Graveyard): voi
 
 /** Frees an ArrayBuffer's memory at once where the runtime can (Node 22+); else the collector will. */
 const free: (buffer: ArrayBuffer) => void =
-  typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function'
-    ? (buffer) => void (buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer }).transfer(0)
-    : () => {};
+  detachMethod === 'transfer' ? (buffer) => void (buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer }).transfer(0) : () => {};
 
 /**
  * One size's held buffers, in order of release (oldest first, also when a trimmed buffer released
