@@ -59,17 +59,23 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
       records: n,
       bytes: bytes.length,
     });
-    for (const [workers, pool] of pools) {
+    // The pool as it chooses where to walk records ('auto'), and with 2 workers also never on the
+    // workers: what the record index (src/protocol/record-index.ts) is worth, in the same rounds.
+    const variants: Array<[number, WorkerPool, 'auto' | 'never']> = [...pools].map(([w, p]) => [w, p, 'auto']);
+    if (pools.has(2)) variants.push([2, pools.get(2)!, 'never']);
+    for (const [workers, pool, indexing] of variants) {
       cases.push({
         group: codec,
-        name: `pool, ${workers} worker${workers > 1 ? 's' : ''}`,
+        name: `pool, ${workers} worker${workers > 1 ? 's' : ''}${indexing === 'never' ? ', no record index' : ''}`,
         fn: () => {},
         asyncFn: async () => {
+          pool._setIndexing(indexing);
           let c = 0;
           for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
             c += touch(b);
             b.release();
           }
+          pool._setIndexing('auto');
           if (c !== n) throw new Error(`pool decoded ${c} of ${n}`);
         },
         records: n,

@@ -9,9 +9,11 @@ import type { Codec, CodecName } from '../codecs/types';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
 import { ArgumentError, CodecError, KafkaArenaError, LeaseError, PoolError } from '../errors';
 import { bytesArg, integerArg, invalid, optionsArg } from '../validate';
+import type { IndexedBatchHeader, RecordIndex } from '../protocol/record-index';
 import type { JobMessage, ResultMessage, SerializedError, ToWorker } from './protocol';
 import { BatchSource, PoolDecodeOptions, PooledRecordBatches } from './batches';
 import { outputGuess } from './sizing';
+import { indexOnWorkers, nextIndexScore, workerHadSlack } from './index-policy';
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -41,8 +43,8 @@ export interface WorkerPoolStats {
   workerExits: number;
 }
 
-/** What a job produced: the bytes, or a batch whose CRC did not match (nothing decompressed). */
-export type JobOutcome = { value: Lease | Buffer; crcMismatch?: undefined } | { value?: undefined; crcMismatch: true };
+/** What a job produced: the bytes (and a batch's record index), or a batch whose CRC did not match (nothing decompressed). */
+export type JobOutcome = { value: Lease | Buffer; index?: RecordIndex; crcMismatch?: undefined } | { value?: undefined; crcMismatch: true };
 
 interface Job {
   msg: JobMessage;
@@ -100,10 +102,15 @@ export class WorkerPool {
   #completed = 0;
   #failed = 0;
   #workerExits = 0;
+  readonly #cores: number;
+  /** See index-policy.ts; `#indexing` is a test's override. */
+  #indexScore = 0;
+  #indexing: 'auto' | 'always' | 'never' = 'auto';
 
   constructor(options?: WorkerPoolOptions) {
     const o = optionsArg<WorkerPoolOptions>('options', options);
-    this.workers = integerArg('workers', o.workers, 1, 1024, Math.max(1, availableParallelism() - 1));
+    this.#cores = availableParallelism();
+    this.workers = integerArg('workers', o.workers, 1, 1024, Math.max(1, this.#cores - 1));
     for (let i = 0; i < this.workers; i++) this.#slots.push(this.#spawn());
   }
 
@@ -133,7 +140,8 @@ export class WorkerPool {
 
   /**
    * @internal The one job path. `input` from `recordsAt` on is the compressed data; with `crc`
-   * it is a record batch from its attributes field on, checked first. `input` is copied.
+   * it is a record batch from its attributes field on, checked first. `input` is copied. With
+   * `records`, the worker also builds the record index of the output (see record-index.ts).
    * `reservedBytes`: the arena memory taken for the job now.
    */
   _submit(
@@ -143,6 +151,7 @@ export class WorkerPool {
     crc: number | undefined,
     arena: Arena | undefined,
     maxOutputBytes: number | undefined,
+    records?: IndexedBatchHeader,
   ): { outcome: Promise<JobOutcome>; reservedBytes: number } {
     if (this.#closed) return { outcome: Promise.reject(closedError()), reservedBytes: 0 };
     const limit = maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
@@ -158,7 +167,7 @@ export class WorkerPool {
     const copy = this.#stage(input.length);
     copy.set(input);
     const out = lease === undefined ? undefined : (lease.bytes.buffer as ArrayBuffer);
-    const msg: JobMessage = { kind: 'job', id: this.#nextId++, codec: codec.name, input: copy, recordsAt, crc, maxOutputBytes: maxOutputBytes as number, out, outLength };
+    const msg: JobMessage = { kind: 'job', id: this.#nextId++, codec: codec.name, input: copy, recordsAt, crc, maxOutputBytes: maxOutputBytes as number, out, outLength, records };
     const transfer: ArrayBuffer[] = [copy.buffer as ArrayBuffer];
     if (out !== undefined) transfer.push(out);
     const outcome = new Promise<JobOutcome>((resolve, reject) => {
@@ -190,6 +199,16 @@ export class WorkerPool {
       exits.push(slot.worker.terminate());
     }
     await Promise.all(exits);
+  }
+
+  /** @internal For the read-ahead: whether the next batch's worker should also build its record index. */
+  _wantsIndex(): boolean {
+    return this.#indexing === 'auto' ? indexOnWorkers(this.#indexScore, this.workers, this.#cores) : this.#indexing === 'always';
+  }
+
+  /** @internal For tests and benchmarks: fixes where records are indexed ('auto' is the default). */
+  _setIndexing(mode: 'auto' | 'always' | 'never'): void {
+    this.#indexing = mode;
   }
 
   /** @internal For tests: makes worker `index` call `process.exit(code)` before its next job. */
@@ -245,6 +264,7 @@ export class WorkerPool {
       this.#stagingBytes += buffer.byteLength;
       while (this.#stagingBytes > MAX_IDLE_STAGING_BYTES) this.#stagingBytes -= this.#staging.shift()!.byteLength;
     }
+    this.#indexScore = nextIndexScore(this.#indexScore, workerHadSlack(msg.idleMs, msg.busyMs));
     const job = slot.jobs.get(msg.id);
     if (job === undefined) return;
     slot.jobs.delete(msg.id);
@@ -284,7 +304,7 @@ export class WorkerPool {
         }
       }
       this.#completed++;
-      job.resolve({ value });
+      job.resolve({ value, index: msg.index });
     } catch (err) {
       this.#failed++;
       job.reject(err as Error);

@@ -4,6 +4,7 @@
  */
 import type { CodecName } from '../codecs/types';
 import type { ErrorCode } from '../errors';
+import type { IndexedBatchHeader, RecordIndex } from '../protocol/record-index';
 
 /** Main -> worker: decompress `input` (its own ArrayBuffer, transferred). */
 export interface JobMessage {
@@ -20,6 +21,8 @@ export interface JobMessage {
   out?: ArrayBuffer;
   /** Bytes of `out` the output may use (the lease's requested length). */
   outLength: number;
+  /** When set, the output is this batch's records section: build its record index too. */
+  records?: IndexedBatchHeader;
 }
 
 /**
@@ -56,5 +59,11 @@ export interface ResultMessage {
   spill?: Uint8Array;
   /** The batch's stored CRC did not match: nothing was decompressed. */
   crcMismatch?: boolean;
+  /** The record index of the output (its arrays transferred), when asked for and worth it. */
+  index?: RecordIndex;
+  /** How long the worker waited for this job after finishing its previous one (0 for its first). */
+  idleMs: number;
+  /** How long the job took on the worker. */
+  busyMs: number;
   error?: SerializedError;
 }

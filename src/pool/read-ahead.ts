@@ -1,9 +1,10 @@
 import { Lease } from '../arena/arena';
 import { codecForType } from '../protocol/compression';
-import { decodeRecordBatch, decodeRecordBatchWith } from '../protocol/decode';
+import { decodeRecordBatch, decodeRecordBatchWith, int64Number } from '../protocol/decode';
 import type { DecodeOptions, RecordsDecompressor } from '../protocol/decode';
 import type { RecordBatch } from '../protocol/batch';
-import { ATTRIBUTES, CRC, CURRENT_MAGIC, MAGIC, RECORDS } from '../protocol/layout';
+import { ATTRIBUTES, BASE_TIMESTAMP, CRC, CURRENT_MAGIC, MAGIC, MAX_TIMESTAMP, RECORD_COUNT, RECORDS } from '../protocol/layout';
+import { INDEX_BYTES_PER_RECORD, IndexedBatchHeader, MIN_INDEXED_RECORD_BYTES } from '../protocol/record-index';
 import type { JobOutcome, WorkerPool } from './pool';
 
 /** A complete batch added to a {@link BatchReadAhead}, with the job decompressing it (when it is compressed). */
@@ -11,7 +12,7 @@ interface Entry {
   bytes: Uint8Array;
   position: number;
   job?: Promise<JobOutcome>;
-  /** What it holds while it waits: its bytes and the arena memory taken for its output. */
+  /** What it holds while it waits: its bytes, the arena memory taken for its output, its record index. */
   weight: number;
 }
 
@@ -87,12 +88,25 @@ export class BatchReadAhead {
     const type = bytes[ATTRIBUTES + 1] & 7;
     if (type === 0 || type > 4) return entry;
     const o = this.#options;
-    const crc = o.verifyCrc === false ? undefined : new DataView(bytes.buffer, bytes.byteOffset + CRC, 4).getUint32(0);
-    const job = this.#pool._submit(codecForType(type), bytes.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, crc, o.arena, o.maxOutputBytes);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const crc = o.verifyCrc === false ? undefined : dv.getUint32(CRC);
+    const records: IndexedBatchHeader | undefined = this.#pool._wantsIndex()
+      ? {
+          position,
+          recordCount: dv.getInt32(RECORD_COUNT),
+          attributes: dv.getInt16(ATTRIBUTES),
+          baseTimestamp: int64Number(dv, BASE_TIMESTAMP),
+          maxTimestamp: int64Number(dv, MAX_TIMESTAMP),
+        }
+      : undefined;
+    const job = this.#pool._submit(codecForType(type), bytes.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, crc, o.arena, o.maxOutputBytes, records);
     // Settled in turn by #finish (or dispose); never an unhandled rejection meanwhile.
     job.outcome.catch(() => {});
     entry.job = job.outcome;
     entry.weight += job.reservedBytes;
+    // The worker indexes records averaging at least MIN_INDEXED_RECORD_BYTES: the index of an
+    // output of the lease's size is at most this.
+    if (records !== undefined) entry.weight += Math.ceil(job.reservedBytes / MIN_INDEXED_RECORD_BYTES) * INDEX_BYTES_PER_RECORD;
     return entry;
   }
 
@@ -117,7 +131,7 @@ export class BatchReadAhead {
       return outcome.value!;
     };
     try {
-      return decodeRecordBatchWith(entry.bytes, { ...options, verifyCrc: false }, handOver);
+      return decodeRecordBatchWith(entry.bytes, { ...options, verifyCrc: false }, handOver, outcome?.index);
     } catch (err) {
       if (!taken && outcome?.value instanceof Lease) outcome.value.release();
       throw err;

@@ -3,10 +3,12 @@
  * decompresses jobs one at a time, in arrival order. The output goes straight into the lease's
  * ArrayBuffer, which came by transfer and goes back by transfer: no copy on the main thread.
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { codecs } from '../codecs';
 import { KafkaArenaError } from '../errors';
 import { crc32c } from '../protocol/crc32c';
+import { buildRecordIndex, RecordIndex, wantsIndex } from '../protocol/record-index';
 import type { JobMessage, ResultMessage, SerializedError, ToWorker } from './protocol';
 
 function serialize(err: unknown): SerializedError {
@@ -29,13 +31,23 @@ function own(buf: Uint8Array): Uint8Array {
   return copy;
 }
 
+/** The record index of a batch's decompressed records, while they are in this core's cache; its arrays go by transfer. */
+function indexOf(job: JobMessage, output: Uint8Array, transfer: ArrayBuffer[]): RecordIndex | undefined {
+  const header = job.records;
+  if (header === undefined || !wantsIndex(header.recordCount, output.length)) return undefined;
+  const index = buildRecordIndex(output, 0, output.length, header);
+  transfer.push(index.fields.buffer as ArrayBuffer);
+  return index;
+}
+
+/** One job; the caller fills in `idleMs` and `busyMs`. */
 function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] } {
   const { id, out, input } = job;
   const transfer: ArrayBuffer[] = [input.buffer as ArrayBuffer];
   if (out !== undefined) transfer.push(out);
   try {
     if (job.crc !== undefined && crc32c(input, 0, input.length) !== job.crc) {
-      return { result: { id, input, out, n: 0, crcMismatch: true }, transfer };
+      return { result: { id, input, out, n: 0, crcMismatch: true, idleMs: 0, busyMs: 0 }, transfer };
     }
     const codec = codecs[job.codec];
     const records = job.recordsAt === 0 ? input : input.subarray(job.recordsAt);
@@ -43,7 +55,7 @@ function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] 
     if (out !== undefined) {
       try {
         const decoded = codec.decompress(records, { out: new Uint8Array(out, 0, job.outLength), maxOutputBytes });
-        return { result: { id, input, out, n: decoded.length }, transfer };
+        return { result: { id, input, out, n: decoded.length, index: indexOf(job, decoded, transfer), idleMs: 0, busyMs: 0 }, transfer };
       } catch (err) {
         // The size guessed on the main thread was too small (gzip's ISIZE of a multi-member
         // input, a forged header): decode again without a target, below.
@@ -52,22 +64,29 @@ function run(job: JobMessage): { result: ResultMessage; transfer: ArrayBuffer[] 
     }
     const spill = own(codec.decompress(records, { maxOutputBytes }));
     transfer.push(spill.buffer as ArrayBuffer);
-    return { result: { id, input, out, n: spill.length, spill }, transfer };
+    return { result: { id, input, out, n: spill.length, spill, index: indexOf(job, spill, transfer), idleMs: 0, busyMs: 0 }, transfer };
   } catch (err) {
-    return { result: { id, input, out, n: 0, error: serialize(err) }, transfer };
+    return { result: { id, input, out, n: 0, error: serialize(err), idleMs: 0, busyMs: 0 }, transfer };
   }
 }
 
 const port = parentPort;
 if (port === null) throw new Error('kafka-arena pool worker: not started as a worker thread');
+// When the previous job was answered: the gap to the next one tells the pool whether this worker has slack.
+let lastDone = -1;
 port.on('message', (msg: ToWorker) => {
   if (msg.kind === 'exit') process.exit(msg.code);
+  const start = performance.now();
   const { result, transfer } = run(msg);
+  result.idleMs = lastDone < 0 ? 0 : start - lastDone;
+  result.busyMs = performance.now() - start;
   try {
     port.postMessage(result, transfer);
   } catch (err) {
     // Nothing was sent (serialization fails first): answer with the error, and the buffers that were the main thread's.
     const back = [result.input.buffer as ArrayBuffer, ...(result.out ? [result.out] : [])];
-    port.postMessage({ id: result.id, input: result.input, out: result.out, n: 0, error: serialize(err) } satisfies ResultMessage, back);
+    const failed: ResultMessage = { id: result.id, input: result.input, out: result.out, n: 0, error: serialize(err), idleMs: result.idleMs, busyMs: result.busyMs };
+    port.postMessage(failed, back);
   }
+  lastDone = performance.now();
 });

@@ -3,6 +3,7 @@ import type { Lease } from '../arena';
 import { COMPRESSION_NAMES, CompressionName } from './compression';
 import { COMPRESSION_MASK, CONTROL_BIT, DELETE_HORIZON_BIT, TIMESTAMP_TYPE_BIT, TimestampType, TRANSACTIONAL_BIT } from './layout';
 import { cursorOver, releasedError, revokeView, RecordCursor, RecordView, DecodedRecord, ViewFactory } from './record-view';
+import type { RecordIndex } from './record-index';
 
 /** The view types {@link DecodeOptions.views} can ask for. */
 export type ViewKind = 'buffer' | 'uint8array';
@@ -25,12 +26,23 @@ function uint8View(buffer: ArrayBufferLike, offset: number, length: number): Uin
 }
 
 // Set by the classes' static blocks: their constructors stay private.
-let newBatch: (fields: RecordBatchHeader, data: Uint8Array, start: number, end: number, lease: Lease | undefined, views: ViewKind | undefined) => RecordBatch<Uint8Array>;
+let newBatch: (fields: RecordBatchHeader, data: Uint8Array, start: number, end: number, lease: Lease | undefined, views: ViewKind | undefined, index: RecordIndex | undefined) => RecordBatch<Uint8Array>;
 let newBatches: (batches: RecordBatch<Uint8Array>[], byteLength: number, partial: PartialBatch | undefined) => RecordBatches<Uint8Array>;
 
-/** @internal For the decoder: a batch over `data[start, end)`, owning `lease` when given. */
-export function createBatch(fields: RecordBatchHeader, data: Uint8Array, start: number, end: number, lease: Lease | undefined, views: ViewKind | undefined): RecordBatch<Uint8Array> {
-  return newBatch(fields, data, start, end, lease, views);
+/**
+ * @internal For the decoder: a batch over `data[start, end)`, owning `lease` when given; its
+ * cursors read `index` (built over the same bytes by a pool worker) when given.
+ */
+export function createBatch(
+  fields: RecordBatchHeader,
+  data: Uint8Array,
+  start: number,
+  end: number,
+  lease: Lease | undefined,
+  views: ViewKind | undefined,
+  index?: RecordIndex,
+): RecordBatch<Uint8Array> {
+  return newBatch(fields, data, start, end, lease, views, index);
 }
 
 /** @internal For the decoder: the result of one decode call. */
@@ -94,13 +106,14 @@ export class RecordBatch<V extends Uint8Array = Buffer> implements RecordBatchHe
   /** The record view of every cursor made, revoked on release. */
   #views: RecordView<V>[] = [];
   #view: ViewFactory;
+  #index: RecordIndex | undefined;
 
   static {
-    newBatch = (fields, data, start, end, lease, views) => new RecordBatch<Uint8Array>(fields, data, start, end, lease, views);
+    newBatch = (fields, data, start, end, lease, views, index) => new RecordBatch<Uint8Array>(fields, data, start, end, lease, views, index);
   }
 
   /** Batches come from {@link decodeRecordBatches} and {@link decodeRecordBatch}. */
-  private constructor(fields: RecordBatchHeader, data: Uint8Array, start: number, end: number, lease: Lease | undefined, views: ViewKind | undefined) {
+  private constructor(fields: RecordBatchHeader, data: Uint8Array, start: number, end: number, lease: Lease | undefined, views: ViewKind | undefined, index: RecordIndex | undefined) {
     this.position = fields.position;
     this.byteLength = fields.byteLength;
     this.baseOffset = fields.baseOffset;
@@ -123,6 +136,7 @@ export class RecordBatch<V extends Uint8Array = Buffer> implements RecordBatchHe
     this.#end = end;
     this.#lease = lease;
     this.#view = views === 'uint8array' ? uint8View : bufferView;
+    this.#index = index;
   }
 
   /** Kafka compression type id (attributes bits 0-2). */
@@ -166,7 +180,7 @@ export class RecordBatch<V extends Uint8Array = Buffer> implements RecordBatchHe
   /** A new cursor over the records (see {@link RecordCursor.advance}). */
   cursor(): RecordCursor<V> {
     if (this.#released) throw releasedError();
-    const cursor = cursorOver<V>(this, this.#data, this.#start, this.#end, this.#view);
+    const cursor = cursorOver<V>(this, this.#data, this.#start, this.#end, this.#view, this.#index);
     this.#views.push(cursor.record);
     return cursor;
   }
@@ -202,6 +216,7 @@ export class RecordBatch<V extends Uint8Array = Buffer> implements RecordBatchHe
     const lease = this.#lease;
     this.#lease = undefined;
     this.#data = EMPTY;
+    this.#index = undefined;
     this.#start = this.#end = 0;
     lease?.release();
   }

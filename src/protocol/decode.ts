@@ -27,6 +27,7 @@ import {
   RECORDS,
 } from './layout';
 import { createBatch, createBatches, PartialBatch, RecordBatch, RecordBatches, RecordBatchHeader, ViewKind } from './batch';
+import type { RecordIndex } from './record-index';
 
 /** Options of {@link decodeRecordBatches}. */
 export interface DecodeOptions {
@@ -57,7 +58,8 @@ export interface DecodeOptions {
 /** Options asking for plain Uint8Array views. */
 export type Uint8ArrayViewOptions = DecodeOptions & { views: 'uint8array' };
 
-function int64Number(dv: DataView, p: number): number {
+/** @internal An int64 field as a number (exact within +-2^53): the timestamps. */
+export function int64Number(dv: DataView, p: number): number {
   return dv.getInt32(p) * 4294967296 + dv.getUint32(p + 4);
 }
 
@@ -172,11 +174,14 @@ const decompressHere: RecordsDecompressor = (codec, input, options) =>
     ? codec.decompress(input, { arena: options.arena, maxOutputBytes: options.maxOutputBytes })
     : codec.decompress(input, { maxOutputBytes: options.maxOutputBytes });
 
-/** @internal {@link decodeRecordBatch} (one complete batch at the start of `bytes`) with the pool's decompressor. */
-export function decodeRecordBatchWith(bytes: Uint8Array, options: DecodeOptions | undefined, decompress: RecordsDecompressor): RecordBatch<Uint8Array> {
+/**
+ * @internal {@link decodeRecordBatch} (one complete batch at the start of `bytes`) with the pool's
+ * decompressor, and the record index the worker built over its output, if it did.
+ */
+export function decodeRecordBatchWith(bytes: Uint8Array, options: DecodeOptions | undefined, decompress: RecordsDecompressor, index?: RecordIndex): RecordBatch<Uint8Array> {
   const opts = checkOptions(options);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return decodeBatchAt(bytes, dv, 0, dv.getInt32(BATCH_LENGTH), opts, decompress);
+  return decodeBatchAt(bytes, dv, 0, dv.getInt32(BATCH_LENGTH), opts, decompress, index);
 }
 
 function decodeBatchAt(
@@ -186,6 +191,7 @@ function decodeBatchAt(
   batchLength: number,
   options: Checked,
   decompress: RecordsDecompressor = decompressHere,
+  index?: RecordIndex,
 ): RecordBatch<Uint8Array> {
   const position = options.basePosition + p;
   const magic = batchLength >= THROUGH_MAGIC ? dv.getInt8(p + MAGIC) : -1;
@@ -256,7 +262,8 @@ function decodeBatchAt(
     lease?.release();
     throw new ProtocolError('ERR_BAD_LENGTH', `record batch: recordCount ${recordCount} cannot fit in ${stop - start} bytes of records`, position);
   }
-  return createBatch(fields, data, start, stop, lease, options.views);
+  // The index describes decompressed output only.
+  return createBatch(fields, data, start, stop, lease, options.views, type !== 0 ? index : undefined);
 }
 
 function hex32(v: number): string {

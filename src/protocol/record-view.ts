@@ -1,6 +1,8 @@
 import { LeaseError, ProtocolError } from '../errors';
 import { MIN_RECORD_BYTES } from './layout';
 import type { RecordBatch } from './batch';
+import type { RecordIndex } from './record-index';
+import { F_ATTRIBUTES, F_END, F_HEADER_COUNT, F_HEADERS_START, F_KEY_LENGTH, F_KEY_START, F_OFFSET_DELTA, F_VALUE_LENGTH, F_VALUE_START, INDEX_FIELDS, indexError } from './record-index';
 
 /** A record's length field is at least the 6 one-byte fields after it. */
 const MIN_RECORD_LENGTH = MIN_RECORD_BYTES - 1;
@@ -136,7 +138,7 @@ export function releasedError(): LeaseError {
 
 // Set by the classes' static blocks: their constructors stay private.
 let newView: <V extends Uint8Array>(batch: RecordBatch<V>, data: Uint8Array, makeView: ViewFactory) => RecordView<V>;
-let newCursor: <V extends Uint8Array>(batch: RecordBatch<V>, data: Uint8Array, start: number, end: number, makeView: ViewFactory) => RecordCursor<V>;
+let newCursor: <V extends Uint8Array>(batch: RecordBatch<V>, data: Uint8Array, start: number, end: number, makeView: ViewFactory, index: RecordIndex | undefined) => RecordCursor<V>;
 
 
 /**
@@ -265,14 +267,18 @@ export class RecordCursor<V extends Uint8Array = Buffer> implements IterableIter
   #maxTs: number;
   // Returned by every next(): the value is the same flyweight anyway.
   #result: IteratorResult<RecordView<V>>;
+  // With a record index (built by a pool worker): its table, and the next record's row in it.
+  #index: RecordIndex | undefined;
+  #row = 0;
 
   static {
-    newCursor = <W extends Uint8Array>(batch: RecordBatch<W>, data: Uint8Array, start: number, end: number, makeView: ViewFactory) =>
-      new RecordCursor<W>(batch, data, start, end, makeView);
+    newCursor = <W extends Uint8Array>(batch: RecordBatch<W>, data: Uint8Array, start: number, end: number, makeView: ViewFactory, index: RecordIndex | undefined) =>
+      new RecordCursor<W>(batch, data, start, end, makeView, index);
   }
 
   /** Cursors come from {@link RecordBatch.cursor}. */
-  private constructor(batch: RecordBatch<V>, data: Uint8Array, start: number, end: number, makeView: ViewFactory) {
+  private constructor(batch: RecordBatch<V>, data: Uint8Array, start: number, end: number, makeView: ViewFactory, index: RecordIndex | undefined) {
+    this.#index = index;
     this.#batch = batch;
     this.#d = data;
     this.#p = start;
@@ -299,6 +305,7 @@ export class RecordCursor<V extends Uint8Array = Buffer> implements IterableIter
    * `for (const c = batch.cursor(); c.advance(); ) use(c.record)`.
    */
   advance(): boolean {
+    if (this.#index !== undefined) return this.#advanceIndexed(this.#index);
     const batch = this.#batch;
     if (this.#left === 0) {
       if (this.#p !== this.#end) {
@@ -370,6 +377,32 @@ export class RecordCursor<V extends Uint8Array = Buffer> implements IterableIter
     this.#left--;
     return true;
   }
+
+  /** {@link advance} from the record index: the same fields, and the same error at the same record. */
+  #advanceIndexed(index: RecordIndex): boolean {
+    const i = this.#row;
+    // In advance's order: the end of the section is checked before the release, a record after it.
+    if (i === index.count && index.error === undefined) return false;
+    if (i === this.#batch.recordCount) throw indexError(index.error!);
+    if (this.#batch.released) throw releasedError();
+    if (i === index.count) throw indexError(index.error!);
+    const f = index.fields;
+    const at = i * INDEX_FIELDS;
+    const r = this.record;
+    r.attributes = f[at + F_ATTRIBUTES];
+    r.offsetDelta = f[at + F_OFFSET_DELTA];
+    r.keyLength = f[at + F_KEY_LENGTH];
+    r._keyStart = f[at + F_KEY_START];
+    r.valueLength = f[at + F_VALUE_LENGTH];
+    r._valueStart = f[at + F_VALUE_START];
+    r.headerCount = f[at + F_HEADER_COUNT];
+    r._headersStart = f[at + F_HEADERS_START];
+    r._end = f[at + F_END];
+    r._headers = undefined;
+    r.timestamp = index.timestamps[i];
+    this.#row = i + 1;
+    return true;
+  }
 }
 
 
@@ -389,6 +422,6 @@ export function revokeView(view: RecordView<Uint8Array>): void {
 }
 
 /** @internal A cursor over `data[start, end)`, the records section of `batch`. */
-export function cursorOver<V extends Uint8Array>(batch: RecordBatch<V>, data: Uint8Array, start: number, end: number, makeView: ViewFactory): RecordCursor<V> {
-  return newCursor(batch, data, start, end, makeView);
+export function cursorOver<V extends Uint8Array>(batch: RecordBatch<V>, data: Uint8Array, start: number, end: number, makeView: ViewFactory, index?: RecordIndex): RecordCursor<V> {
+  return newCursor(batch, data, start, end, makeView, index);
 }

@@ -5,7 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, crc32c, decodeRecordBatches, encodeRecordBatch, WorkerPool, type CompressionName, type RecordBatch } from '../../src';
+import { Arena, codecs, crc32c, decodeRecordBatches, encodeRecordBatch, WorkerPool, type CodecName, type CompressionName, type RecordBatch } from '../../src';
 import { prng } from '../support/random';
 
 const KINDS: CompressionName[] = ['zstd', 'none', 'lz4', 'gzip', 'snappy'];
@@ -85,169 +85,252 @@ function corruptRecords(batch: Buffer, fixCrc: boolean): Buffer {
   return b;
 }
 
-describe('WorkerPool.decodeRecordBatches', () => {
-  const pool = new WorkerPool({ workers: 2 });
-  after(() => pool.close());
+/**
+ * A compressed batch whose records section decompresses fine but is malformed from byte `at`
+ * on (flipped bytes), with a correct CRC: the error comes from the record walk, on a worker
+ * when it builds the record index, on the main thread otherwise.
+ */
+function badRecordsBatch(codec: CodecName, at: number): Buffer {
+  const recs = Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: `{"i":${i},"pad":"${'p'.repeat(150)}"}` }));
+  const plain = encodeRecordBatch(recs, { baseOffset: 500n });
+  const section = Buffer.from(plain.subarray(61));
+  for (let i = at; i < section.length; i += 97) section[i] ^= 0xff;
+  const compressed = codecs[codec].compress(section);
+  const out = Buffer.concat([plain.subarray(0, 61), compressed]);
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeInt16BE(out.readInt16BE(21) | ({ gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const)[codec], 21);
+  out.writeUInt32BE(crc32c(out, 21, out.length), 17);
+  return out;
+}
 
-  test('a buffer: the same batches and records as the sync decoder, in order; leases back after release', async () => {
-    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
-    const { bytes, records } = segment(1);
-    const want = syncDescription(bytes, arena);
-    for (const maxInFlightBytes of [undefined, 0, 1 << 20]) {
-      const got: unknown[] = [];
-      const it = pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes });
-      let n = 0;
-      for await (const b of it) {
-        got.push(describeBatch(b));
-        n += b.recordCount;
-        b.release();
+for (const indexing of ['always', 'never'] as const) {
+  describe(`WorkerPool.decodeRecordBatches (records indexed on the worker: ${indexing})`, () => {
+    const pool = new WorkerPool({ workers: 2 });
+    pool._setIndexing(indexing);
+    after(() => pool.close());
+
+    test('records malformed inside a compressed batch: the same records, then the same error at the same record, as the sync decoder', async () => {
+      for (const codec of ['zstd', 'lz4', 'snappy', 'gzip'] as const) {
+        for (const at of [0, 3, 5000, 9000]) {
+          const bad = badRecordsBatch(codec, at);
+          const good = segment(8, 3).bytes;
+          const input = Buffer.concat([good, bad, good]);
+          const want = decodeRecordBatches(input).batches.map((b) => {
+            const seen: unknown[] = [];
+            try {
+              for (const r of b) seen.push([r.offset, r.timestamp, r.key?.toString(), r.value?.toString(), r.headerCount]);
+            } catch (e) {
+              seen.push(caught(() => { throw e; }));
+            }
+            return seen;
+          });
+          const got: unknown[] = [];
+          for await (const b of pool.decodeRecordBatches(input)) {
+            const seen: unknown[] = [];
+            try {
+              for (const r of b) seen.push([r.offset, r.timestamp, r.key?.toString(), r.value?.toString(), r.headerCount]);
+            } catch (e) {
+              seen.push(caught(() => { throw e; }));
+            }
+            got.push(seen);
+            b.release();
+          }
+          assert.deepEqual(got, want, `${codec}, flipped from records byte ${at}`);
+          assert.ok(JSON.stringify(want, (_, v) => (typeof v === 'bigint' ? String(v) : v)).includes('ERR_'), `${codec} ${at}: the sync decoder fails somewhere`);
+        }
       }
-      assert.equal(n, records);
-      assert.deepEqual(got, want.batches, `maxInFlightBytes ${maxInFlightBytes}`);
-      assert.equal(it.byteLength, want.byteLength);
-      assert.equal(it.partialBatch, undefined);
-      assert.equal(arena.leasedBytes, 0);
-    }
-    arena.close();
-  });
+    });
 
-  test('chunks cut anywhere (sync and async iterables) with a truncated tail: same batches, same partialBatch', async () => {
-    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
-    const full = segment(2).bytes;
-    const bytes = full.subarray(0, full.length - 777); // the last batch is cut
-    const want = syncDescription(bytes, arena, 5000);
-    assert.ok(want.partial !== undefined);
-    for (const [label, source] of [
-      ['array of chunks', chunks(bytes, 3)],
-      ['async generator', slowly(chunks(bytes, 4))],
-      ['one-byte chunks', [...bytes].map((x) => Buffer.from([x]))],
-    ] as const) {
-      const got: unknown[] = [];
-      const it = pool.decodeRecordBatches(source, { arena, basePosition: 5000 });
-      for await (const b of it) {
-        got.push(describeBatch(b));
-        b.release();
-      }
-      assert.deepEqual(got, want.batches, label);
-      assert.deepEqual(it.partialBatch, want.partial, `${label}: partialBatch`);
-      assert.equal(it.byteLength, want.byteLength);
-      assert.equal(arena.leasedBytes, 0, label);
-    }
-    arena.close();
-  });
-
-  test('without an arena: Buffers the caller owns, same batches', async () => {
-    const { bytes } = segment(5, 8);
-    const want = decodeRecordBatches(bytes).batches.map(describeBatch);
-    const got: unknown[] = [];
-    for await (const b of pool.decodeRecordBatches(bytes)) got.push(describeBatch(b));
-    assert.deepEqual(got, want);
-  });
-
-  test('errors: the sync decoder error (class, code, message, position) at the same batch, earlier batches delivered, no memory kept', async () => {
-    const { bytes } = segment(6, 10);
-    const batches = decodeRecordBatches(bytes).batches.map((b) => bytes.subarray(b.position, b.position + b.byteLength));
-    const bad = 5; // a zstd batch (KINDS[5 % 5])
-    const negative = Buffer.alloc(12);
-    negative.writeInt32BE(-5, 8);
-    const unknownType = Buffer.from(batches[1]);
-    unknownType.writeInt16BE(unknownType.readInt16BE(21) | 7, 21);
-    unknownType.writeUInt32BE(crc32c(unknownType, 21, unknownType.length), 17);
-    const cases: Array<[string, Buffer, { verifyCrc?: boolean; maxOutputBytes?: number }]> = [
-      ['CRC mismatch', corruptRecords(batches[bad], false), {}],
-      ['corrupt compressed data', corruptRecords(batches[bad], true), {}],
-      ['corrupt data, CRC off', corruptRecords(batches[bad], false), { verifyCrc: false }],
-      ['output limit', batches[0], { maxOutputBytes: 1000 }],
-      ['negative batchLength', negative, {}],
-      ['unknown compression', unknownType, {}],
-    ];
-    for (const [label, replaced, opts] of cases) {
+    test(`the record index is ${indexing === 'always' ? '' : 'not '}used: records stay readable after their bytes are overwritten only with it`, async () => {
       const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
-      const at = label === 'output limit' ? 0 : bad;
-      const input = Buffer.concat([...batches.slice(0, at), replaced, ...batches.slice(at + 1)]);
-      const want = caught(() => decodeRecordBatches(input, { arena, ...opts }));
-      assert.equal(arena.leasedBytes, 0);
-      let delivered = 0;
-      let got: Record<string, unknown> | undefined;
-      try {
-        for await (const b of pool.decodeRecordBatches(input, { arena, ...opts })) {
-          delivered++;
+      const { bytes } = segment(9, 2);
+      let walked = 0;
+      let failed: unknown;
+      for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
+        if (b.compression === 'none') {
+          b.release();
+          continue;
+        }
+        const c = b.cursor();
+        assert.ok(c.advance());
+        // Zero the whole decompressed section: the plain cursor now reads a record length of 0.
+        new Uint8Array(c.record.value!.buffer).fill(0);
+        try {
+          while (c.advance()) walked++;
+        } catch (e) {
+          failed = e;
+        }
+        b.release();
+      }
+      if (indexing === 'always') {
+        assert.equal(failed, undefined);
+        assert.ok(walked > 100, `walked ${walked}`);
+      } else {
+        assert.equal((failed as { code?: string })?.code, 'ERR_BAD_LENGTH');
+      }
+      arena.close();
+    });
+
+    test('a buffer: the same batches and records as the sync decoder, in order; leases back after release', async () => {
+      const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+      const { bytes, records } = segment(1);
+      const want = syncDescription(bytes, arena);
+      for (const maxInFlightBytes of [undefined, 0, 1 << 20]) {
+        const got: unknown[] = [];
+        const it = pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes });
+        let n = 0;
+        for await (const b of it) {
+          got.push(describeBatch(b));
+          n += b.recordCount;
           b.release();
         }
-      } catch (e) {
-        const err = e as Error & { code: string; position: number };
-        got = { cls: err.constructor.name, code: err.code, message: err.message, position: err.position };
+        assert.equal(n, records);
+        assert.deepEqual(got, want.batches, `maxInFlightBytes ${maxInFlightBytes}`);
+        assert.equal(it.byteLength, want.byteLength);
+        assert.equal(it.partialBatch, undefined);
+        assert.equal(arena.leasedBytes, 0);
       }
-      assert.deepEqual(got, want, label);
-      assert.equal(delivered, at, `${label}: the batches before it were delivered`);
-      assert.equal(arena.leasedBytes, 0, `${label}: read-ahead leases released`);
       arena.close();
-    }
-  });
+    });
 
-  test('breaking out of the loop releases the batches read ahead', async () => {
-    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
-    const { bytes } = segment(7, 30);
-    let seen = 0;
-    for await (const b of pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes: 64 << 20 })) {
-      seen++;
-      assert.ok(arena.stats().leasedCount > 1, 'batches were read ahead');
-      b.release();
-      if (seen === 2) break;
-    }
-    assert.equal(arena.leasedBytes, 0);
-    assert.equal(arena.stats().leasedCount, 0);
-    arena.close();
-  });
-
-  test('bad arguments are ArgumentErrors naming the argument', async () => {
-    const isArg = (name: string) => (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && (e as { argument?: string }).argument === name;
-    assert.throws(() => pool.decodeRecordBatches('bytes' as never), isArg('source'));
-    assert.throws(() => pool.decodeRecordBatches(42 as never), isArg('source'));
-    assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), { maxInFlightBytes: -1 }), isArg('maxInFlightBytes'));
-    assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), 'x' as never), isArg('options'));
-    await assert.rejects(async () => {
-      for await (const b of pool.decodeRecordBatches([Buffer.alloc(3), 'not bytes' as never])) b.release();
-    }, isArg('chunk'));
-  });
-
-  test('the read-ahead stops at maxInFlightBytes', async () => {
-    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
-    const rand = prng(8);
-    const recs = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: `value ${i} ${rand()} ${'y'.repeat(200)}` }));
-    const one = encodeRecordBatch(recs, { compression: 'zstd' });
-    const size = decodeRecordBatches(one).batches[0].recordsByteLength;
-    const bytes = Buffer.concat(Array.from({ length: 20 }, () => one));
-    let most = 0;
-    for await (const b of pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes: 3 * size })) {
-      most = Math.max(most, arena.stats().leasedCount);
-      b.release();
-    }
-    // The yielded batch, plus read-ahead up to the byte bound (each lease a size class above `size`).
-    assert.ok(most >= 2 && most <= 5, `leases out at once: ${most}`);
-    arena.close();
-  });
-
-  test('the read-ahead counts the bytes of the batches it holds, uncompressed ones too', async () => {
-    // A streamed source of uncompressed batches: no leases are taken, yet they are held in memory.
-    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
-    const one = encodeRecordBatch([{ value: Buffer.alloc(1 << 20, 1) }]);
-    let pulled = 0;
-    const source = (function* () {
-      for (let i = 0; i < 40; i++) {
-        pulled++;
-        yield one;
+    test('chunks cut anywhere (sync and async iterables) with a truncated tail: same batches, same partialBatch', async () => {
+      const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+      const full = segment(2).bytes;
+      const bytes = full.subarray(0, full.length - 777); // the last batch is cut
+      const want = syncDescription(bytes, arena, 5000);
+      assert.ok(want.partial !== undefined);
+      for (const [label, source] of [
+        ['array of chunks', chunks(bytes, 3)],
+        ['async generator', slowly(chunks(bytes, 4))],
+        ['one-byte chunks', [...bytes].map((x) => Buffer.from([x]))],
+      ] as const) {
+        const got: unknown[] = [];
+        const it = pool.decodeRecordBatches(source, { arena, basePosition: 5000 });
+        for await (const b of it) {
+          got.push(describeBatch(b));
+          b.release();
+        }
+        assert.deepEqual(got, want.batches, label);
+        assert.deepEqual(it.partialBatch, want.partial, `${label}: partialBatch`);
+        assert.equal(it.byteLength, want.byteLength);
+        assert.equal(arena.leasedBytes, 0, label);
       }
-    })();
-    let most = 0;
-    let seen = 0;
-    for await (const b of pool.decodeRecordBatches(source, { arena, maxInFlightBytes: 4 * one.length })) {
-      most = Math.max(most, pulled - seen);
-      seen++;
-      b.release();
-    }
-    assert.equal(seen, 40);
-    assert.ok(most >= 2 && most <= 6, `batches read and not yet handed out: ${most}`);
-    arena.close();
+      arena.close();
+    });
+
+    test('without an arena: Buffers the caller owns, same batches', async () => {
+      const { bytes } = segment(5, 8);
+      const want = decodeRecordBatches(bytes).batches.map(describeBatch);
+      const got: unknown[] = [];
+      for await (const b of pool.decodeRecordBatches(bytes)) got.push(describeBatch(b));
+      assert.deepEqual(got, want);
+    });
+
+    test('errors: the sync decoder error (class, code, message, position) at the same batch, earlier batches delivered, no memory kept', async () => {
+      const { bytes } = segment(6, 10);
+      const batches = decodeRecordBatches(bytes).batches.map((b) => bytes.subarray(b.position, b.position + b.byteLength));
+      const bad = 5; // a zstd batch (KINDS[5 % 5])
+      const negative = Buffer.alloc(12);
+      negative.writeInt32BE(-5, 8);
+      const unknownType = Buffer.from(batches[1]);
+      unknownType.writeInt16BE(unknownType.readInt16BE(21) | 7, 21);
+      unknownType.writeUInt32BE(crc32c(unknownType, 21, unknownType.length), 17);
+      const cases: Array<[string, Buffer, { verifyCrc?: boolean; maxOutputBytes?: number }]> = [
+        ['CRC mismatch', corruptRecords(batches[bad], false), {}],
+        ['corrupt compressed data', corruptRecords(batches[bad], true), {}],
+        ['corrupt data, CRC off', corruptRecords(batches[bad], false), { verifyCrc: false }],
+        ['output limit', batches[0], { maxOutputBytes: 1000 }],
+        ['negative batchLength', negative, {}],
+        ['unknown compression', unknownType, {}],
+      ];
+      for (const [label, replaced, opts] of cases) {
+        const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+        const at = label === 'output limit' ? 0 : bad;
+        const input = Buffer.concat([...batches.slice(0, at), replaced, ...batches.slice(at + 1)]);
+        const want = caught(() => decodeRecordBatches(input, { arena, ...opts }));
+        assert.equal(arena.leasedBytes, 0);
+        let delivered = 0;
+        let got: Record<string, unknown> | undefined;
+        try {
+          for await (const b of pool.decodeRecordBatches(input, { arena, ...opts })) {
+            delivered++;
+            b.release();
+          }
+        } catch (e) {
+          const err = e as Error & { code: string; position: number };
+          got = { cls: err.constructor.name, code: err.code, message: err.message, position: err.position };
+        }
+        assert.deepEqual(got, want, label);
+        assert.equal(delivered, at, `${label}: the batches before it were delivered`);
+        assert.equal(arena.leasedBytes, 0, `${label}: read-ahead leases released`);
+        arena.close();
+      }
+    });
+
+    test('breaking out of the loop releases the batches read ahead', async () => {
+      const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+      const { bytes } = segment(7, 30);
+      let seen = 0;
+      for await (const b of pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes: 64 << 20 })) {
+        seen++;
+        assert.ok(arena.stats().leasedCount > 1, 'batches were read ahead');
+        b.release();
+        if (seen === 2) break;
+      }
+      assert.equal(arena.leasedBytes, 0);
+      assert.equal(arena.stats().leasedCount, 0);
+      arena.close();
+    });
+
+    test('bad arguments are ArgumentErrors naming the argument', async () => {
+      const isArg = (name: string) => (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && (e as { argument?: string }).argument === name;
+      assert.throws(() => pool.decodeRecordBatches('bytes' as never), isArg('source'));
+      assert.throws(() => pool.decodeRecordBatches(42 as never), isArg('source'));
+      assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), { maxInFlightBytes: -1 }), isArg('maxInFlightBytes'));
+      assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), 'x' as never), isArg('options'));
+      await assert.rejects(async () => {
+        for await (const b of pool.decodeRecordBatches([Buffer.alloc(3), 'not bytes' as never])) b.release();
+      }, isArg('chunk'));
+    });
+
+    test('the read-ahead stops at maxInFlightBytes', async () => {
+      const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+      const rand = prng(8);
+      const recs = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: `value ${i} ${rand()} ${'y'.repeat(200)}` }));
+      const one = encodeRecordBatch(recs, { compression: 'zstd' });
+      const size = decodeRecordBatches(one).batches[0].recordsByteLength;
+      const bytes = Buffer.concat(Array.from({ length: 20 }, () => one));
+      let most = 0;
+      for await (const b of pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes: 3 * size })) {
+        most = Math.max(most, arena.stats().leasedCount);
+        b.release();
+      }
+      // The yielded batch, plus read-ahead up to the byte bound (each lease a size class above `size`).
+      assert.ok(most >= 2 && most <= 5, `leases out at once: ${most}`);
+      arena.close();
+    });
+
+    test('the read-ahead counts the bytes of the batches it holds, uncompressed ones too', async () => {
+      // A streamed source of uncompressed batches: no leases are taken, yet they are held in memory.
+      const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+      const one = encodeRecordBatch([{ value: Buffer.alloc(1 << 20, 1) }]);
+      let pulled = 0;
+      const source = (function* () {
+        for (let i = 0; i < 40; i++) {
+          pulled++;
+          yield one;
+        }
+      })();
+      let most = 0;
+      let seen = 0;
+      for await (const b of pool.decodeRecordBatches(source, { arena, maxInFlightBytes: 4 * one.length })) {
+        most = Math.max(most, pulled - seen);
+        seen++;
+        b.release();
+      }
+      assert.equal(seen, 40);
+      assert.ok(most >= 2 && most <= 6, `batches read and not yet handed out: ${most}`);
+      arena.close();
+    });
   });
-});
+}
