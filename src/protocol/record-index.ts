@@ -1,10 +1,10 @@
-/**
- * @internal The record index: what a cursor reads of each record (lengths, field positions,
+/*
+ * The record index: what a cursor reads of each record (lengths, field positions,
  * timestamp), built where a batch was decompressed, so that the thread iterating the batch reads
  * a compact table instead of walking varints through bytes it has never touched. A pool worker
  * builds it right after decompressing (the bytes are still in its cache) with the cursor's own
  * code, so the records, the values and the error met (at the same record) are the ones the
- * synchronous cursor gives. Nothing here is public.
+ * synchronous cursor gives. Internal: nothing here is exported from the package.
  */
 import { ProtocolError } from '../errors';
 import { COMPRESSION_MASK, TIMESTAMP_TYPE_BIT } from './layout';
