@@ -2,7 +2,8 @@
  * The worker pool (src/pool) against the synchronous calls on the main thread, on this machine's
  * cores. Sections (each a table in bench/results/pool.md, figures in pool.json, charts pool-*.svg):
  *   1. records/s: pool.decodeRecordBatches vs decodeRecordBatches over 1 MiB batches of JSON
- *      events, every record's key and value touched, per codec, with 1 and 2 workers;
+ *      events, every record's key and value touched, per codec, with 1 and 2 workers, one call
+ *      per 16-batch fetch and one call over a stream of fetches;
  *   2. aggregate zstd MB/s of the pool (jobs kept in flight) vs single-thread native zstd-napi and
  *      our WASM zstd on the main thread, at 256 KiB and 1 MiB;
  *   3. event-loop delay (monitorEventLoopDelay p99 / max) while 256 MiB of 1 MiB zstd batches
@@ -16,6 +17,7 @@
  *   node build/bench/pool.js [--quick] [sections...]   e.g. node build/bench/pool.js records latency
  */
 import { AsyncResource } from 'node:async_hooks';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { CompressionCodecs, Kafka } from 'kafkajs';
@@ -39,6 +41,13 @@ function touch(b: { cursor(): { advance(): boolean; record: { key: Uint8Array | 
 }
 
 // ---------- 1. records/s ----------
+
+/** Fetches in the streamed cases: the same 16-batch response again and again, as a fetch loop yields them. */
+const STREAMED_FETCHES = 4;
+
+function* fetches(bytes: Uint8Array): Generator<Uint8Array> {
+  for (let i = 0; i < STREAMED_FETCHES; i++) yield bytes;
+}
 
 async function records(pools: Map<number, WorkerPool>): Promise<{ results: BenchResult[]; md: string }> {
   const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
@@ -82,6 +91,25 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
         bytes: bytes.length,
       });
     }
+    // A consumer's stream: one call over an iterable of fetches, so the read-ahead runs on across
+    // fetch boundaries instead of draining and refilling the workers once per 16-batch call.
+    for (const [workers, pool] of pools) {
+      cases.push({
+        group: codec,
+        name: `pool, ${workers} worker${workers > 1 ? 's' : ''}, ${STREAMED_FETCHES} fetches in one call`,
+        fn: () => {},
+        asyncFn: async () => {
+          let c = 0;
+          for await (const b of pool.decodeRecordBatches(fetches(bytes), { arena })) {
+            c += touch(b);
+            b.release();
+          }
+          if (c !== n * STREAMED_FETCHES) throw new Error(`pool decoded ${c} of ${n * STREAMED_FETCHES}`);
+        },
+        records: n * STREAMED_FETCHES,
+        bytes: bytes.length * STREAMED_FETCHES,
+      });
+    }
   }
   const results = await runCases(cases, { maxTime: 1 });
   arena.close();
@@ -89,6 +117,125 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
   const md = pivotTable(results, (r) => `${fmt(r.recordsPerSec! / 1e6, 2)} (${fmt(r.recordsPerSec! / sync(r.group), 2)}×, ±${fmt(r.spreadPercent)} %)`, 'codec');
   writeSvg('pool-records', barChartSvg(`Record batches of 1 MiB JSON: M records/s, pool vs sync (${machine().node})`, 'M records/s', results, (r) => r.recordsPerSec! / 1e6));
   return { results, md };
+}
+
+/**
+ * CPU time of this process's threads, in ms, by kind (Linux: /proc/self/task/<tid>/schedstat,
+ * nanoseconds on a CPU). Undefined where /proc is not there.
+ */
+function threadCpuMs(): { main: number; workers: number; other: number } | undefined {
+  const root = '/proc/self/task';
+  if (!existsSync(root)) return undefined;
+  const t = { main: 0, workers: 0, other: 0 };
+  for (const tid of readdirSync(root)) {
+    let ms: number;
+    let name: string;
+    try {
+      ms = Number(readFileSync(`${root}/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+      name = readFileSync(`${root}/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (Number(tid) === process.pid) t.main += ms;
+    else if (name.startsWith('WorkerThread')) t.workers += ms;
+    else t.other += ms;
+  }
+  return t;
+}
+
+interface CpuRow {
+  name: string;
+  wallMsPerBatch: number;
+  mainMs: number;
+  workersMs: number;
+  otherMs: number;
+}
+
+/**
+ * Where a zstd batch's CPU time goes, by thread, in the set-up of section 1 (16 batches per
+ * call): what bounds the pool on two cores. Interleaved rounds of 2 s, medians.
+ */
+async function cpuByThread(pools: Map<number, WorkerPool>): Promise<{ rows: CpuRow[]; md: string } | undefined> {
+  if (threadCpuMs() === undefined) return undefined;
+  const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
+  const batches = 16;
+  const { bytes } = jsonBatches('zstd', batches);
+  const cases: Array<[string, () => Promise<void>]> = [
+    [
+      'sync decodeRecordBatches',
+      async () => {
+        const d = decodeRecordBatches(bytes, { arena });
+        for (const b of d) touch(b);
+        d.release();
+      },
+    ],
+  ];
+  for (const [workers, pool] of pools) {
+    cases.push([
+      `pool, ${workers} worker${workers > 1 ? 's' : ''}`,
+      async () => {
+        for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
+          touch(b);
+          b.release();
+        }
+      },
+    ]);
+  }
+  const samples = new Map<string, CpuRow[]>(cases.map(([name]) => [name, []]));
+  const seconds = QUICK ? 0.1 : 2;
+  for (const [, fn] of cases) await fn(); // warm up
+  for (let round = 0; round < (QUICK ? 1 : 3); round++) {
+    for (const [name, fn] of cases) {
+      const before = threadCpuMs()!;
+      const start = performance.now();
+      let calls = 0;
+      while (performance.now() - start < seconds * 1000) {
+        await fn();
+        calls++;
+      }
+      const wall = performance.now() - start;
+      const after = threadCpuMs()!;
+      const per = (ms: number) => ms / (calls * batches);
+      samples.get(name)!.push({ name, wallMsPerBatch: per(wall), mainMs: per(after.main - before.main), workersMs: per(after.workers - before.workers), otherMs: per(after.other - before.other) });
+    }
+  }
+  arena.close();
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const rows: CpuRow[] = [...samples].map(([name, xs]) => ({
+    name,
+    wallMsPerBatch: med(xs.map((x) => x.wallMsPerBatch)),
+    mainMs: med(xs.map((x) => x.mainMs)),
+    workersMs: med(xs.map((x) => x.workersMs)),
+    otherMs: med(xs.map((x) => x.otherMs)),
+  }));
+  const sync = rows[0];
+  const total = (r: CpuRow) => r.mainMs + r.workersMs + r.otherMs;
+  const cores = machine().cores as number;
+  // The pool can go no faster than its CPU spread on the cores it can use, nor than its busiest thread.
+  const bound = (r: CpuRow) => Math.max(total(r) / Math.min(cores, 1 + workersOf(r.name)), r.mainMs, r.workersMs / workersOf(r.name));
+  const md = [
+    `Milliseconds per 1 MiB zstd batch (16 per call, every key and value touched): wall time, and CPU time by thread (Linux schedstat; "other": V8's GC and compiler helpers, libuv). "Bound": the most the pool could reach × sync with this CPU time if no core ever idled (the synchronous CPU time over the larger of the pool's CPU time spread on the ${cores} cores and its busiest thread's).`,
+    '',
+    '| case | wall | main thread | workers | other | total CPU | × sync (wall) | bound on these cores |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) =>
+      [
+        r.name,
+        fmt(r.wallMsPerBatch, 3),
+        fmt(r.mainMs, 3),
+        fmt(r.workersMs, 3),
+        fmt(r.otherMs, 3),
+        fmt(total(r), 3),
+        `${fmt(sync.wallMsPerBatch / r.wallMsPerBatch, 2)}×`,
+        r === sync ? '' : `${fmt(total(sync) / bound(r), 2)}×`,
+      ].join(' | '),
+    ).map((l) => `| ${l} |`),
+  ].join('\n');
+  return { rows, md };
+}
+
+function workersOf(name: string): number {
+  return Number(/(\d+) worker/.exec(name)?.[1] ?? 0);
 }
 
 // ---------- 2. aggregate zstd MB/s ----------
@@ -499,6 +646,11 @@ export async function run(): Promise<string> {
       const r = await records(pools);
       data.records = r.results;
       section('### 1. Records/s through decodeRecordBatches, 1 MiB batches of JSON events (M records/s, × sync)', r.md);
+      const cpu = await cpuByThread(pools);
+      if (cpu !== undefined) {
+        data.cpuByThread = cpu.rows;
+        section('### 1b. Where a zstd batch\'s CPU time goes, by thread (ms per batch)', cpu.md);
+      }
     }
     if (want('aggregate')) {
       const r = await aggregate(pools);
