@@ -18,6 +18,7 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { CompressionCodecs, Kafka } from 'kafkajs';
@@ -120,27 +121,45 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
 }
 
 /**
- * CPU time of this process's threads, in ms, by kind (Linux: /proc/self/task/<tid>/schedstat,
- * nanoseconds on a CPU). Undefined where /proc is not there.
+ * CPU time of this process's threads, in ms (Linux: /proc/self/task/<tid>/schedstat, nanoseconds
+ * on a CPU): the main thread, the threads in `workers`, and the others.
  */
-function threadCpuMs(): { main: number; workers: number; other: number } | undefined {
-  const root = '/proc/self/task';
-  if (!existsSync(root)) return undefined;
+function threadCpuMs(workers: Set<string>): { main: number; workers: number; other: number } {
   const t = { main: 0, workers: 0, other: 0 };
-  for (const tid of readdirSync(root)) {
+  for (const tid of readdirSync(TASKS)) {
     let ms: number;
-    let name: string;
     try {
-      ms = Number(readFileSync(`${root}/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-      name = readFileSync(`${root}/${tid}/comm`, 'utf8').trim();
+      ms = Number(readFileSync(`${TASKS}/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
     } catch {
       continue; // the thread ended meanwhile
     }
     if (Number(tid) === process.pid) t.main += ms;
-    else if (name.startsWith('WorkerThread')) t.workers += ms;
+    else if (workers.has(tid)) t.workers += ms;
     else t.other += ms;
   }
   return t;
+}
+
+const TASKS = '/proc/self/task';
+
+/**
+ * New pools of 1 and 2 workers, and the thread ids of their workers: the threads that appeared
+ * while they started (Node 20 and 22 name every thread "node"). Undefined without /proc, or if
+ * other threads appeared meanwhile.
+ */
+async function poolsWithThreadIds(): Promise<{ pools: Map<number, WorkerPool>; tids: Set<string> } | undefined> {
+  if (!existsSync(TASKS)) return undefined;
+  await readFile(__filename); // libuv's thread pool starts now, not among the workers
+  const before = new Set(readdirSync(TASKS));
+  const pools = new Map([1, 2].map((w) => [w, new WorkerPool({ workers: w })]));
+  const input = codecs.zstd.compress(jsonEvents(1024));
+  for (const pool of pools.values()) await Promise.all(Array.from({ length: pool.workers }, () => pool.decompress('zstd', input)));
+  const tids = new Set(readdirSync(TASKS).filter((t) => !before.has(t)));
+  if (tids.size !== 3) {
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    return undefined;
+  }
+  return { pools, tids };
 }
 
 interface CpuRow {
@@ -155,8 +174,10 @@ interface CpuRow {
  * Where a zstd batch's CPU time goes, by thread, in the set-up of section 1 (16 batches per
  * call): what bounds the pool on two cores. Interleaved rounds of 2 s, medians.
  */
-async function cpuByThread(pools: Map<number, WorkerPool>): Promise<{ rows: CpuRow[]; md: string } | undefined> {
-  if (threadCpuMs() === undefined) return undefined;
+async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined> {
+  const started = await poolsWithThreadIds();
+  if (started === undefined) return undefined;
+  const { pools, tids } = started;
   const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
   const batches = 16;
   const { bytes } = jsonBatches('zstd', batches);
@@ -186,7 +207,7 @@ async function cpuByThread(pools: Map<number, WorkerPool>): Promise<{ rows: CpuR
   for (const [, fn] of cases) await fn(); // warm up
   for (let round = 0; round < (QUICK ? 1 : 3); round++) {
     for (const [name, fn] of cases) {
-      const before = threadCpuMs()!;
+      const before = threadCpuMs(tids);
       const start = performance.now();
       let calls = 0;
       while (performance.now() - start < seconds * 1000) {
@@ -194,12 +215,13 @@ async function cpuByThread(pools: Map<number, WorkerPool>): Promise<{ rows: CpuR
         calls++;
       }
       const wall = performance.now() - start;
-      const after = threadCpuMs()!;
+      const after = threadCpuMs(tids);
       const per = (ms: number) => ms / (calls * batches);
       samples.get(name)!.push({ name, wallMsPerBatch: per(wall), mainMs: per(after.main - before.main), workersMs: per(after.workers - before.workers), otherMs: per(after.other - before.other) });
     }
   }
   arena.close();
+  await Promise.all([...pools.values()].map((p) => p.close()));
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const rows: CpuRow[] = [...samples].map(([name, xs]) => ({
     name,
@@ -214,7 +236,7 @@ async function cpuByThread(pools: Map<number, WorkerPool>): Promise<{ rows: CpuR
   // The pool can go no faster than its CPU spread on the cores it can use, nor than its busiest thread.
   const bound = (r: CpuRow) => Math.max(total(r) / Math.min(cores, 1 + workersOf(r.name)), r.mainMs, r.workersMs / workersOf(r.name));
   const md = [
-    `Milliseconds per 1 MiB zstd batch (16 per call, every key and value touched): wall time, and CPU time by thread (Linux schedstat; "other": V8's GC and compiler helpers, libuv). "Bound": the most the pool could reach × sync with this CPU time if no core ever idled (the synchronous CPU time over the larger of the pool's CPU time spread on the ${cores} cores and its busiest thread's).`,
+    `Milliseconds per 1 MiB zstd batch (16 per call, every key and value touched): wall time, and CPU time by thread (Linux schedstat; "other": V8's GC and compiler helpers, libuv). Fresh pools, so that their threads are known. "Bound": the most the pool could reach × sync with this CPU time if no core ever idled (the synchronous CPU time over the larger of the pool's CPU time spread on the ${cores} cores and its busiest thread's).`,
     '',
     '| case | wall | main thread | workers | other | total CPU | × sync (wall) | bound on these cores |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -646,7 +668,7 @@ export async function run(): Promise<string> {
       const r = await records(pools);
       data.records = r.results;
       section('### 1. Records/s through decodeRecordBatches, 1 MiB batches of JSON events (M records/s, × sync)', r.md);
-      const cpu = await cpuByThread(pools);
+      const cpu = await cpuByThread();
       if (cpu !== undefined) {
         data.cpuByThread = cpu.rows;
         section('### 1b. Where a zstd batch\'s CPU time goes, by thread (ms per batch)', cpu.md);
