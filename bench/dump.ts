@@ -12,7 +12,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { QUICK, fmt, jsonBatches, printRun, writeResults } from './lib';
+import { QUICK, fmt, jsonBatches, median, printRun, writeResults } from './lib';
 
 const MiB = 1024 * 1024;
 const CLI = join(__dirname, '..', 'src', 'cli', 'main.js');
@@ -44,11 +44,6 @@ function dumpOnce(file: string, workers: number, format: string, preload: string
   } finally {
     closeSync(devNull);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 export async function run(): Promise<string> {

@@ -128,7 +128,8 @@ async function timeOnce(c: BenchCase, seconds: number): Promise<number> {
   return bench.hz;
 }
 
-function median(xs: number[]): number {
+/** The median (the mean of the two middle values for an even count). */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

@@ -26,7 +26,7 @@ import { Arena, codecs, decodeRecordBatches, WorkerPool, type CodecName } from '
 import { arenaConsumer, registerCodecs } from '../src/kafkajs';
 import { kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName } from '../test/broker/harness';
 import { kcatProduce } from '../test/broker/kcat';
-import { BenchCase, BenchResult, QUICK, barChartSvg, fmt, jsonBatches, jsonEvent, jsonEvents, machine, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
+import { BenchCase, BenchResult, QUICK, barChartSvg, fmt, jsonBatches, jsonEvent, jsonEvents, machine, median, pivotTable, printRun, prng, runCases, writeResults, writeSvg } from './lib';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const zstdNapi = require('zstd-napi');
@@ -34,6 +34,11 @@ const zstdNapi = require('zstd-napi');
 const CODECS: CodecName[] = ['zstd', 'lz4', 'snappy', 'gzip'];
 const MiB = 1024 * 1024;
 let sink = 0;
+
+/** "1 worker", "2 workers": how the tables name a pool. */
+function workersLabel(workers: number): string {
+  return `${workers} worker${workers > 1 ? 's' : ''}`;
+}
 
 function touch(b: { cursor(): { advance(): boolean; record: { key: Uint8Array | null; value: Uint8Array | null } } }): number {
   let n = 0;
@@ -76,7 +81,7 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
     for (const [workers, pool, indexing] of variants) {
       cases.push({
         group: codec,
-        name: `pool, ${workers} worker${workers > 1 ? 's' : ''}${indexing === 'never' ? ', no record index' : ''}`,
+        name: `pool, ${workersLabel(workers)}${indexing === 'never' ? ', no record index' : ''}`,
         fn: () => {},
         asyncFn: async () => {
           pool._setIndexing(indexing);
@@ -97,7 +102,7 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
     for (const [workers, pool] of pools) {
       cases.push({
         group: codec,
-        name: `pool, ${workers} worker${workers > 1 ? 's' : ''}, ${STREAMED_FETCHES} fetches in one call`,
+        name: `pool, ${workersLabel(workers)}, ${STREAMED_FETCHES} fetches in one call`,
         fn: () => {},
         asyncFn: async () => {
           let c = 0;
@@ -155,7 +160,7 @@ async function poolsWithThreadIds(): Promise<{ pools: Map<number, WorkerPool>; t
   const input = codecs.zstd.compress(jsonEvents(1024));
   for (const pool of pools.values()) await Promise.all(Array.from({ length: pool.workers }, () => pool.decompress('zstd', input)));
   const tids = new Set(readdirSync(TASKS).filter((t) => !before.has(t)));
-  if (tids.size !== 3) {
+  if (tids.size !== [...pools.values()].reduce((n, p) => n + p.workers, 0)) {
     await Promise.all([...pools.values()].map((p) => p.close()));
     return undefined;
   }
@@ -164,6 +169,8 @@ async function poolsWithThreadIds(): Promise<{ pools: Map<number, WorkerPool>; t
 
 interface CpuRow {
   name: string;
+  /** 0 for the synchronous decoder. */
+  workers: number;
   wallMsPerBatch: number;
   mainMs: number;
   workersMs: number;
@@ -181,9 +188,10 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
   const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
   const batches = 16;
   const { bytes } = jsonBatches('zstd', batches);
-  const cases: Array<[string, () => Promise<void>]> = [
+  const cases: Array<[string, number, () => Promise<void>]> = [
     [
       'sync decodeRecordBatches',
+      0,
       async () => {
         const d = decodeRecordBatches(bytes, { arena });
         for (const b of d) touch(b);
@@ -193,7 +201,8 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
   ];
   for (const [workers, pool] of pools) {
     cases.push([
-      `pool, ${workers} worker${workers > 1 ? 's' : ''}`,
+      `pool, ${workersLabel(workers)}`,
+      workers,
       async () => {
         for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
           touch(b);
@@ -204,9 +213,9 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
   }
   const samples = new Map<string, CpuRow[]>(cases.map(([name]) => [name, []]));
   const seconds = QUICK ? 0.1 : 2;
-  for (const [, fn] of cases) await fn(); // warm up
+  for (const [, , fn] of cases) await fn(); // warm up
   for (let round = 0; round < (QUICK ? 1 : 3); round++) {
-    for (const [name, fn] of cases) {
+    for (const [name, workers, fn] of cases) {
       const before = threadCpuMs(tids);
       const start = performance.now();
       let calls = 0;
@@ -217,24 +226,24 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
       const wall = performance.now() - start;
       const after = threadCpuMs(tids);
       const per = (ms: number) => ms / (calls * batches);
-      samples.get(name)!.push({ name, wallMsPerBatch: per(wall), mainMs: per(after.main - before.main), workersMs: per(after.workers - before.workers), otherMs: per(after.other - before.other) });
+      samples.get(name)!.push({ name, workers, wallMsPerBatch: per(wall), mainMs: per(after.main - before.main), workersMs: per(after.workers - before.workers), otherMs: per(after.other - before.other) });
     }
   }
   arena.close();
   await Promise.all([...pools.values()].map((p) => p.close()));
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const rows: CpuRow[] = [...samples].map(([name, xs]) => ({
-    name,
-    wallMsPerBatch: med(xs.map((x) => x.wallMsPerBatch)),
-    mainMs: med(xs.map((x) => x.mainMs)),
-    workersMs: med(xs.map((x) => x.workersMs)),
-    otherMs: med(xs.map((x) => x.otherMs)),
+  const rows: CpuRow[] = [...samples.values()].map((xs) => ({
+    name: xs[0].name,
+    workers: xs[0].workers,
+    wallMsPerBatch: median(xs.map((x) => x.wallMsPerBatch)),
+    mainMs: median(xs.map((x) => x.mainMs)),
+    workersMs: median(xs.map((x) => x.workersMs)),
+    otherMs: median(xs.map((x) => x.otherMs)),
   }));
   const sync = rows[0];
   const total = (r: CpuRow) => r.mainMs + r.workersMs + r.otherMs;
   const cores = machine().cores as number;
   // The pool can go no faster than its CPU spread on the cores it can use, nor than its busiest thread.
-  const bound = (r: CpuRow) => Math.max(total(r) / Math.min(cores, 1 + workersOf(r.name)), r.mainMs, r.workersMs / workersOf(r.name));
+  const bound = (r: CpuRow) => Math.max(total(r) / Math.min(cores, 1 + r.workers), r.mainMs, r.workersMs / r.workers);
   const md = [
     `Milliseconds per 1 MiB zstd batch (16 per call, every key and value touched): wall time, and CPU time by thread (Linux schedstat; "other": V8's GC and compiler helpers, libuv). Fresh pools, so that their threads are known. "Bound": the most the pool could reach × sync with this CPU time if no core ever idled (the synchronous CPU time over the larger of the pool's CPU time spread on the ${cores} cores and its busiest thread's).`,
     '',
@@ -256,10 +265,6 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
   return { rows, md };
 }
 
-function workersOf(name: string): number {
-  return Number(/(\d+) worker/.exec(name)?.[1] ?? 0);
-}
-
 // ---------- 2. aggregate zstd MB/s ----------
 
 async function aggregate(pools: Map<number, WorkerPool>): Promise<{ results: BenchResult[]; md: string }> {
@@ -274,7 +279,7 @@ async function aggregate(pools: Map<number, WorkerPool>): Promise<{ results: Ben
     for (const [workers, pool] of pools) {
       cases.push({
         group: label,
-        name: `pool, ${workers} worker${workers > 1 ? 's' : ''} (WASM)`,
+        name: `pool, ${workersLabel(workers)} (WASM)`,
         fn: () => {},
         asyncFn: async () => {
           const leases = await Promise.all(inputs.map((b) => pool.decompress('zstd', b, { arena })));
@@ -340,7 +345,7 @@ async function latency(pools: Map<number, WorkerPool>): Promise<{ rows: DelayRow
   ];
   for (const [workers, pool] of pools) {
     modes.push([
-      `pool.decodeRecordBatches, ${workers} worker${workers > 1 ? 's' : ''}`,
+      `pool.decodeRecordBatches, ${workersLabel(workers)}`,
       async () => {
         for (let r = 0; r < rounds; r++) for await (const b of pool.decodeRecordBatches(bytes, { arena })) b.release();
       },
@@ -397,7 +402,6 @@ async function small(pool: WorkerPool): Promise<{ rows: SmallRow[]; thresholds: 
   const rows: SmallRow[] = [];
   const N = QUICK ? 100 : 500;
   const reps = QUICK ? 1 : 5;
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
   for (const codec of CODECS) {
     for (const raw of sizes) {
       const input = codecs[codec].compress(jsonEvents(raw, raw));
@@ -669,10 +673,11 @@ export async function run(): Promise<string> {
       data.records = r.results;
       section('### 1. Records/s through decodeRecordBatches, 1 MiB batches of JSON events (M records/s, × sync)', r.md);
       const cpu = await cpuByThread();
-      if (cpu !== undefined) {
-        data.cpuByThread = cpu.rows;
-        section('### 1b. Where a zstd batch\'s CPU time goes, by thread (ms per batch)', cpu.md);
-      }
+      data.cpuByThread = cpu?.rows ?? null;
+      section(
+        '### 1b. Where a zstd batch\'s CPU time goes, by thread (ms per batch)',
+        cpu?.md ?? 'Not measured: this needs Linux /proc/self/task, and exactly the new pools\' worker threads appearing while they start.',
+      );
     }
     if (want('aggregate')) {
       const r = await aggregate(pools);
