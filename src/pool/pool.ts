@@ -9,7 +9,7 @@ import type { Codec, CodecName } from '../codecs/types';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../codecs/types';
 import { ArgumentError, CodecError, KafkaArenaError, LeaseError, PoolError } from '../errors';
 import { bytesArg, integerArg, invalid, optionsArg } from '../validate';
-import type { IndexedBatchHeader, RecordIndex } from '../protocol/record-index';
+import { indexRoom, type IndexedBatchHeader, type RecordIndex } from '../protocol/record-index';
 import type { JobMessage, ResultMessage, SerializedError, ToWorker } from './protocol';
 import { BatchSource, PoolDecodeOptions, PooledRecordBatches } from './batches';
 import { outputGuess } from './sizing';
@@ -142,7 +142,8 @@ export class WorkerPool {
    * @internal The one job path. `input` from `recordsAt` on is the compressed data; with `crc`
    * it is a record batch from its attributes field on, checked first. `input` is copied. With
    * `records`, the worker also builds the record index of the output (see record-index.ts).
-   * `reservedBytes`: the arena memory taken for the job now.
+   * `reservedBytes`: the arena memory taken for the job now; `indexRoom`: whether it includes
+   * room for the record index after the output.
    */
   _submit(
     codec: Codec,
@@ -152,15 +153,23 @@ export class WorkerPool {
     arena: Arena | undefined,
     maxOutputBytes: number | undefined,
     records?: IndexedBatchHeader,
-  ): { outcome: Promise<JobOutcome>; reservedBytes: number } {
-    if (this.#closed) return { outcome: Promise.reject(closedError()), reservedBytes: 0 };
+  ): { outcome: Promise<JobOutcome>; reservedBytes: number; indexRoom: boolean } {
+    if (this.#closed) return { outcome: Promise.reject(closedError()), reservedBytes: 0, indexRoom: false };
     const limit = maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     let lease: Lease | undefined;
     let outLength = 0;
+    let room = 0;
     if (arena !== undefined) {
       const guess = outputGuess(codec, recordsAt === 0 ? input : input.subarray(recordsAt), limit);
       if (guess !== undefined) {
-        lease = arena.acquireSync(guess); // the budget is taken before the job is sent
+        // Room for the record index after the output (worker.ts), when the budget has it: the
+        // index then lives and travels in the lease's memory instead of an ArrayBuffer of its own.
+        room = records === undefined ? 0 : indexRoom(records.recordCount, guess);
+        if (room > 0) lease = arena.tryAcquire(guess + room);
+        if (lease === undefined) {
+          room = 0;
+          lease = arena.acquireSync(guess); // the budget is taken before the job is sent
+        }
         outLength = guess;
       }
     }
@@ -174,7 +183,7 @@ export class WorkerPool {
       this.#queue.push({ msg, transfer, lease, arena, resolve, reject });
     });
     this.#dispatch();
-    return { outcome, reservedBytes: lease?.capacity ?? 0 };
+    return { outcome, reservedBytes: lease?.capacity ?? 0, indexRoom: room > 0 };
   }
 
   /** Counters; see {@link WorkerPoolStats}. */

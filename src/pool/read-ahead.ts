@@ -104,9 +104,9 @@ export class BatchReadAhead {
     job.outcome.catch(() => {});
     entry.job = job.outcome;
     entry.weight += job.reservedBytes;
-    // The worker indexes records averaging at least MIN_INDEXED_RECORD_BYTES: the index of an
-    // output of the lease's size is at most this.
-    if (records !== undefined) entry.weight += Math.ceil(job.reservedBytes / MIN_INDEXED_RECORD_BYTES) * INDEX_BYTES_PER_RECORD;
+    // An index with no room in the lease comes in an ArrayBuffer of its own. The worker indexes
+    // records averaging at least MIN_INDEXED_RECORD_BYTES: for an output of the lease's size it is at most this.
+    if (records !== undefined && !job.indexRoom) entry.weight += Math.ceil(job.reservedBytes / MIN_INDEXED_RECORD_BYTES) * INDEX_BYTES_PER_RECORD;
     return entry;
   }
 

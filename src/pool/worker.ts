@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { codecs } from '../codecs';
 import { KafkaArenaError } from '../errors';
 import { crc32c } from '../protocol/crc32c';
-import { buildRecordIndex, RecordIndex, wantsIndex } from '../protocol/record-index';
+import { buildRecordIndex, indexPlace, RecordIndex, wantsIndex } from '../protocol/record-index';
 import type { JobMessage, ResultMessage, SerializedError, ToWorker } from './protocol';
 
 function serialize(err: unknown): SerializedError {
@@ -31,12 +31,19 @@ function own(buf: Uint8Array): Uint8Array {
   return copy;
 }
 
-/** The record index of a batch's decompressed records, while they are in this core's cache; its arrays go by transfer. */
+/**
+ * The record index of a batch's decompressed records, while they are in this core's cache. It
+ * goes in the lease's memory after the output when there is room (the pool reserves it), and
+ * so lives and travels with the lease; otherwise in an ArrayBuffer of its own, transferred.
+ * (A new ArrayBuffer per batch arriving on the main thread is what set V8 marking its whole
+ * heap again and again in a process with a larger heap: docs/pool.md.)
+ */
 function indexOf(job: JobMessage, output: Uint8Array, transfer: ArrayBuffer[]): RecordIndex | undefined {
   const header = job.records;
   if (header === undefined || !wantsIndex(header.recordCount, output.length)) return undefined;
-  const index = buildRecordIndex(output, 0, output.length, header);
-  transfer.push(index.fields.buffer as ArrayBuffer);
+  const place = output.buffer === job.out ? indexPlace(job.out, output.byteOffset + output.length, header.recordCount) : undefined;
+  const index = buildRecordIndex(output, 0, output.length, header, place);
+  if (place === undefined) transfer.push(index.fields.buffer as ArrayBuffer);
   return index;
 }
 

@@ -59,16 +59,29 @@ export function wantsIndex(recordCount: number, bytes: number): boolean {
   return recordCount > 0 && bytes >= recordCount * MIN_INDEXED_RECORD_BYTES;
 }
 
+/** Bytes to reserve after `outputBytes` of output for the index of `recordCount` records placed there (see {@link indexPlace}). */
+export function indexRoom(recordCount: number, outputBytes: number): number {
+  return wantsIndex(recordCount, outputBytes) ? 7 + recordCount * INDEX_BYTES_PER_RECORD : 0;
+}
+
+/** Where the index of `recordCount` records fits in `buffer` after `used` bytes (8-byte aligned), or undefined. */
+export function indexPlace(buffer: ArrayBuffer, used: number, recordCount: number): { buffer: ArrayBuffer; offset: number } | undefined {
+  const offset = Math.ceil(used / 8) * 8;
+  return buffer.byteLength - offset >= recordCount * INDEX_BYTES_PER_RECORD ? { buffer, offset } : undefined;
+}
+
 /**
  * Walks the records of `data[start, end)` with the synchronous cursor and tables what it reads.
- * Stops at the end or at the first error, which it keeps.
+ * Stops at the end or at the first error, which it keeps. The tables go `into` the given
+ * memory (8-byte aligned offset) or into a new ArrayBuffer.
  */
-export function buildRecordIndex(data: Uint8Array, start: number, end: number, header: IndexedBatchHeader): RecordIndex {
+export function buildRecordIndex(data: Uint8Array, start: number, end: number, header: IndexedBatchHeader, into?: { buffer: ArrayBuffer; offset: number }): RecordIndex {
   const n = header.recordCount;
-  // One ArrayBuffer for both tables (one transfer): the timestamps first, 8-byte aligned.
-  const memory = new ArrayBuffer(n * INDEX_BYTES_PER_RECORD);
-  const timestamps = new Float64Array(memory, 0, n);
-  const fields = new Int32Array(memory, n * 8, n * INDEX_FIELDS);
+  // One piece of memory for both tables: the timestamps first, 8-byte aligned.
+  const memory = into?.buffer ?? new ArrayBuffer(n * INDEX_BYTES_PER_RECORD);
+  const at = into?.offset ?? 0;
+  const timestamps = new Float64Array(memory, at, n);
+  const fields = new Int32Array(memory, at + n * 8, n * INDEX_FIELDS);
   // The cursor reads only these members of its batch. This thread never sees a real batch, so
   // the cursor's property loads stay monomorphic here.
   const batch = {

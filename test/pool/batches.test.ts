@@ -5,7 +5,10 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, codecs, crc32c, decodeRecordBatches, encodeRecordBatch, WorkerPool, type CodecName, type CompressionName, type RecordBatch } from '../../src';
+import { Arena, codecs, crc32c, decodeRecordBatches, encodeRecordBatch, Lease, WorkerPool, type CodecName, type CompressionName, type RecordBatch } from '../../src';
+import { classSize } from '../../src/arena/size-classes';
+import { ATTRIBUTES, BASE_TIMESTAMP, CRC, MAX_TIMESTAMP, RECORD_COUNT, RECORDS } from '../../src/protocol/layout';
+import { INDEX_BYTES_PER_RECORD, type IndexedBatchHeader, type RecordIndex } from '../../src/protocol/record-index';
 import { prng } from '../support/random';
 
 const KINDS: CompressionName[] = ['zstd', 'none', 'lz4', 'gzip', 'snappy'];
@@ -153,8 +156,9 @@ for (const indexing of ['always', 'never'] as const) {
         }
         const c = b.cursor();
         assert.ok(c.advance());
-        // Zero the whole decompressed section: the plain cursor now reads a record length of 0.
-        new Uint8Array(c.record.value!.buffer).fill(0);
+        // Zero the whole decompressed section (the index may sit after it, in the same memory):
+        // the plain cursor now reads a record length of 0.
+        new Uint8Array(c.record.value!.buffer, 0, b.recordsByteLength).fill(0);
         try {
           while (c.advance()) walked++;
         } catch (e) {
@@ -334,3 +338,74 @@ for (const indexing of ['always', 'never'] as const) {
     });
   });
 }
+
+describe('WorkerPool: where the record index travels', () => {
+  const pool = new WorkerPool({ workers: 1 });
+  after(() => pool.close());
+  const recs = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: `{"i":${i},"pad":"${'q'.repeat(100 + (i % 50))}"}`, timestamp: 1_700_000_000_000 + i }));
+  const batch = encodeRecordBatch(recs, { compression: 'zstd', baseOffset: 10n });
+  const dv = new DataView(batch.buffer, batch.byteOffset, batch.length);
+  const header: IndexedBatchHeader = {
+    position: 0,
+    recordCount: dv.getInt32(RECORD_COUNT),
+    attributes: dv.getInt16(ATTRIBUTES),
+    baseTimestamp: Number(dv.getBigInt64(BASE_TIMESTAMP)),
+    maxTimestamp: Number(dv.getBigInt64(MAX_TIMESTAMP)),
+  };
+  const plain = decodeRecordBatches(batch).batches[0];
+  const output = plain.recordsByteLength;
+  const submit = (arena: Arena) => pool._submit(codecs.zstd, batch.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, dv.getUint32(CRC), arena, undefined, header);
+  const tables = (i: RecordIndex) => ({ count: i.count, fields: [...i.fields], timestamps: [...i.timestamps], error: i.error });
+
+  test("in the lease's memory after the output when the budget has room, in an ArrayBuffer of its own when not: the same index, the budget all back", async () => {
+    const roomy = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    const a = submit(roomy);
+    assert.equal(a.indexRoom, true);
+    const inLease = (await a.outcome) as { value: Lease; index?: RecordIndex };
+    const lease = inLease.value as Lease;
+    assert.ok(lease instanceof Lease);
+    assert.equal(lease.bytes.length, output, 'the lease shows the output only');
+    assert.equal(inLease.index!.fields.buffer, lease.bytes.buffer, 'the index is in the lease');
+    assert.ok(inLease.index!.timestamps.byteOffset >= output && inLease.index!.timestamps.byteOffset % 8 === 0);
+    assert.ok(lease.capacity >= output + recs.length * INDEX_BYTES_PER_RECORD);
+
+    // A budget with room for the output and not for the index: the index comes on its own.
+    const tight = new Arena({ maxBytes: classSize(output), trimIntervalMs: 0 });
+    const b = submit(tight);
+    assert.equal(b.indexRoom, false);
+    const apart = (await b.outcome) as { value: Lease; index?: RecordIndex };
+    const small = apart.value as Lease;
+    assert.equal(small.bytes.length, output);
+    assert.notEqual(apart.index!.fields.buffer, small.bytes.buffer);
+    assert.equal(tight.stats().overBudget, 0, 'the room is not taken past the budget');
+
+    assert.equal(inLease.index!.count, recs.length);
+    assert.deepEqual(tables(inLease.index!), tables(apart.index!));
+    assert.deepEqual(Buffer.from(lease.bytes), Buffer.from(small.bytes));
+    lease.release();
+    small.release();
+    assert.equal(inLease.index!.fields.length, 0, 'released with the lease: its views are detached');
+    assert.equal(roomy.leasedBytes, 0);
+    assert.equal(tight.leasedBytes, 0);
+    roomy.close();
+    tight.close();
+  });
+
+  test('batches through decodeRecordBatches with the index in the lease: the records of the sync decoder, after the output was read and the lease reused', async () => {
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    pool._setIndexing('always');
+    const input = Buffer.concat([batch, batch, batch, batch]);
+    const want = decodeRecordBatches(input).batches.map(describeBatch);
+    for (let round = 0; round < 3; round++) {
+      const got: unknown[] = [];
+      for await (const b of pool.decodeRecordBatches(input, { arena })) {
+        got.push(describeBatch(b));
+        b.release();
+      }
+      assert.deepEqual(got, want, `round ${round}`);
+      assert.equal(arena.leasedBytes, 0);
+    }
+    pool._setIndexing('auto');
+    arena.close();
+  });
+});
