@@ -51,8 +51,53 @@ function touch(b: { cursor(): { advance(): boolean; record: { key: Uint8Array | 
 /** Fetches in the streamed cases: the same 16-batch response again and again, as a fetch loop yields them. */
 const STREAMED_FETCHES = 4;
 
-function* fetches(bytes: Uint8Array): Generator<Uint8Array> {
-  for (let i = 0; i < STREAMED_FETCHES; i++) yield bytes;
+/** Section 1's synchronous case: decode a fetch, touch every record, release. */
+function syncRecordsCase(group: string, bytes: Uint8Array, n: number, arena: Arena): BenchCase {
+  return {
+    group,
+    name: 'sync decodeRecordBatches',
+    fn: () => {
+      const d = decodeRecordBatches(bytes, { arena });
+      let c = 0;
+      for (const b of d) c += touch(b);
+      d.release();
+      if (c !== n) throw new Error(`decoded ${c} of ${n}`);
+    },
+    records: n,
+    bytes: bytes.length,
+  };
+}
+
+/** Section 1's pool case: `fetches` times `bytes` in one call, every record touched, each batch released. */
+function poolRecordsCase(group: string, name: string, pool: WorkerPool, bytes: Uint8Array, n: number, arena: Arena, fetches = 1, indexing: 'auto' | 'never' = 'auto'): BenchCase {
+  return {
+    group,
+    name,
+    fn: () => {},
+    asyncFn: async () => {
+      pool._setIndexing(indexing);
+      let c = 0;
+      const source = fetches === 1 ? bytes : repeated(bytes, fetches);
+      for await (const b of pool.decodeRecordBatches(source, { arena })) {
+        c += touch(b);
+        b.release();
+      }
+      pool._setIndexing('auto');
+      if (c !== n * fetches) throw new Error(`pool decoded ${c} of ${n * fetches}`);
+    },
+    records: n * fetches,
+    bytes: bytes.length * fetches,
+  };
+}
+
+/** M records/s of each case, and its ratio to its group's synchronous case. */
+function recordsTable(results: BenchResult[], corner: string): string {
+  const sync = (g: string) => results.find((r) => r.group === g && r.name.startsWith('sync'))!.recordsPerSec!;
+  return pivotTable(results, (r) => `${fmt(r.recordsPerSec! / 1e6, 2)} (${fmt(r.recordsPerSec! / sync(r.group), 2)}×, ±${fmt(r.spreadPercent)} %)`, corner);
+}
+
+function* repeated(bytes: Uint8Array, times: number): Generator<Uint8Array> {
+  for (let i = 0; i < times; i++) yield bytes;
 }
 
 async function records(pools: Map<number, WorkerPool>): Promise<{ results: BenchResult[]; md: string }> {
@@ -61,68 +106,54 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
   const batches = QUICK ? 4 : 16;
   for (const codec of CODECS) {
     const { bytes, records: n } = jsonBatches(codec, batches);
-    cases.push({
-      group: codec,
-      name: 'sync decodeRecordBatches',
-      fn: () => {
-        const d = decodeRecordBatches(bytes, { arena });
-        let c = 0;
-        for (const b of d) c += touch(b);
-        d.release();
-        if (c !== n) throw new Error(`decoded ${c} of ${n}`);
-      },
-      records: n,
-      bytes: bytes.length,
-    });
+    cases.push(syncRecordsCase(codec, bytes, n, arena));
     // The pool as it chooses where to walk records ('auto'), and with 2 workers also never on the
     // workers: what the record index (src/protocol/record-index.ts) is worth, in the same rounds.
-    const variants: Array<[number, WorkerPool, 'auto' | 'never']> = [...pools].map(([w, p]) => [w, p, 'auto']);
-    if (pools.has(2)) variants.push([2, pools.get(2)!, 'never']);
-    for (const [workers, pool, indexing] of variants) {
-      cases.push({
-        group: codec,
-        name: `pool, ${workersLabel(workers)}${indexing === 'never' ? ', no record index' : ''}`,
-        fn: () => {},
-        asyncFn: async () => {
-          pool._setIndexing(indexing);
-          let c = 0;
-          for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
-            c += touch(b);
-            b.release();
-          }
-          pool._setIndexing('auto');
-          if (c !== n) throw new Error(`pool decoded ${c} of ${n}`);
-        },
-        records: n,
-        bytes: bytes.length,
-      });
-    }
+    for (const [workers, pool] of pools) cases.push(poolRecordsCase(codec, `pool, ${workersLabel(workers)}`, pool, bytes, n, arena));
+    if (pools.has(2)) cases.push(poolRecordsCase(codec, `pool, ${workersLabel(2)}, no record index`, pools.get(2)!, bytes, n, arena, 1, 'never'));
     // A consumer's stream: one call over an iterable of fetches, so the read-ahead runs on across
     // fetch boundaries instead of draining and refilling the workers once per 16-batch call.
     for (const [workers, pool] of pools) {
-      cases.push({
-        group: codec,
-        name: `pool, ${workersLabel(workers)}, ${STREAMED_FETCHES} fetches in one call`,
-        fn: () => {},
-        asyncFn: async () => {
-          let c = 0;
-          for await (const b of pool.decodeRecordBatches(fetches(bytes), { arena })) {
-            c += touch(b);
-            b.release();
-          }
-          if (c !== n * STREAMED_FETCHES) throw new Error(`pool decoded ${c} of ${n * STREAMED_FETCHES}`);
-        },
-        records: n * STREAMED_FETCHES,
-        bytes: bytes.length * STREAMED_FETCHES,
-      });
+      cases.push(poolRecordsCase(codec, `pool, ${workersLabel(workers)}, ${STREAMED_FETCHES} fetches in one call`, pool, bytes, n, arena, STREAMED_FETCHES));
     }
   }
   const results = await runCases(cases, { maxTime: 1 });
   arena.close();
-  const sync = (g: string) => results.find((r) => r.group === g && r.name.startsWith('sync'))!.recordsPerSec!;
-  const md = pivotTable(results, (r) => `${fmt(r.recordsPerSec! / 1e6, 2)} (${fmt(r.recordsPerSec! / sync(r.group), 2)}×, ±${fmt(r.spreadPercent)} %)`, 'codec');
+  const md = recordsTable(results, 'codec');
   writeSvg('pool-records', barChartSvg(`Record batches of 1 MiB JSON: M records/s, pool vs sync (${machine().node})`, 'M records/s', results, (r) => r.recordsPerSec! / 1e6));
   return { results, md };
+}
+
+// ---------- 1c. records/s with a larger live heap ----------
+
+/** Live heap added in section 1c: a service's caches and sessions, as small objects. */
+const BALLAST_MIB = QUICK ? 20 : 200;
+
+/** About `mib` MiB of small live objects on the V8 heap. */
+function ballast(mib: number): unknown[] {
+  const out: unknown[] = [];
+  const perObject = 146; // bytes of V8 heap per object below (measured on Node 24)
+  for (let i = 0; i < (mib * MiB) / perObject; i++) out.push({ id: i, name: `item-${i}`, tags: [i] });
+  return out;
+}
+
+/**
+ * Section 1's zstd cases again, in this process as it is and then with BALLAST_MIB more of live
+ * heap: the pool's main thread must not cost more as the heap grows (a process that allocates
+ * per batch what V8 counts against its limits ends up marking the whole heap again and again).
+ */
+async function recordsWithHeap(pools: Map<number, WorkerPool>): Promise<{ results: BenchResult[]; md: string }> {
+  const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
+  const { bytes, records: n } = jsonBatches('zstd', QUICK ? 4 : 16);
+  const cases = (group: string) => [syncRecordsCase(group, bytes, n, arena), ...[...pools].map(([w, pool]) => poolRecordsCase(group, `pool, ${workersLabel(w)}`, pool, bytes, n, arena))];
+  const heapMib = () => process.memoryUsage().heapUsed / MiB;
+  const results = await runCases(cases(`this process (${fmt(heapMib())} MiB heap)`), { maxTime: 1 });
+  let held = ballast(BALLAST_MIB);
+  results.push(...(await runCases(cases(`+${BALLAST_MIB} MiB of live objects`), { maxTime: 1 })));
+  sink += held.length;
+  held = [];
+  arena.close();
+  return { results, md: recordsTable(results, 'live heap') };
 }
 
 /**
@@ -678,6 +709,9 @@ export async function run(): Promise<string> {
         '### 1b. Where a zstd batch\'s CPU time goes, by thread (ms per batch)',
         cpu?.md ?? 'Not measured: this needs Linux /proc/self/task, and exactly the new pools\' worker threads appearing while they start.',
       );
+      const heap = await recordsWithHeap(pools);
+      data.recordsWithHeap = heap.results;
+      section(`### 1c. Records/s with a larger live heap: zstd, 1 MiB batches (M records/s, × sync)`, heap.md);
     }
     if (want('aggregate')) {
       const r = await aggregate(pools);
