@@ -59,7 +59,7 @@ export interface ResultMessage {
   spill?: Uint8Array;
   /** The batch's stored CRC did not match: nothing was decompressed. */
   crcMismatch?: boolean;
-  /** The record index of the output (its arrays transferred), when asked for and worth it. */
+  /** The record index of the output, when asked for and worth it: in `out` after the output when it had room, else in an ArrayBuffer of its own (transferred). */
   index?: RecordIndex;
   /** How long the worker waited for this job after finishing its previous one (0 for its first). */
   idleMs: number;
