@@ -14,6 +14,7 @@ import type { JobMessage, ResultMessage, SerializedError, ToWorker } from './pro
 import { BatchSource, PoolDecodeOptions, PooledRecordBatches } from './batches';
 import { outputGuess } from './sizing';
 import { indexOnWorkers, nextIndexScore, workerHadSlack } from './index-policy';
+import { nextAverage } from './help-policy';
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -63,8 +64,13 @@ interface Slot {
   error?: Error;
 }
 
-/** Jobs sent ahead to one worker, so it never waits for the main thread between two. */
+/**
+ * Jobs sent ahead to one worker, so it never waits for the main thread between two; one more
+ * when the caller may decode batches itself (read-ahead.ts), which keeps it from the event loop
+ * (where the answers arrive) for a whole batch.
+ */
 const PER_WORKER = 2;
+const PER_WORKER_HELPED = 3;
 /**
  * Input staging buffers come back from the workers and are reused: a fresh ArrayBuffer for each
  * copy costs its page faults, several times the copy itself at batch sizes (docs/pool.md).
@@ -106,6 +112,9 @@ export class WorkerPool {
   /** See index-policy.ts; `#indexing` is a test's override. */
   #indexScore = 0;
   #indexing: 'auto' | 'always' | 'never' = 'auto';
+  #helping: 'auto' | 'never' | 'greedy' = 'auto';
+  /** Moving averages for help-policy.ts, ms: a worker's job, the caller's time per batch, a batch the caller decoded. */
+  readonly _times: { jobMs?: number; consumeMs?: number; helpMs?: number } = {};
 
   constructor(options?: WorkerPoolOptions) {
     const o = optionsArg<WorkerPoolOptions>('options', options);
@@ -153,8 +162,8 @@ export class WorkerPool {
     arena: Arena | undefined,
     maxOutputBytes: number | undefined,
     records?: IndexedBatchHeader,
-  ): { outcome: Promise<JobOutcome>; reservedBytes: number; indexRoom: boolean } {
-    if (this.#closed) return { outcome: Promise.reject(closedError()), reservedBytes: 0, indexRoom: false };
+  ): { outcome: Promise<JobOutcome>; reservedBytes: number; indexRoom: boolean; withdraw(): boolean } {
+    if (this.#closed) return { outcome: Promise.reject(closedError()), reservedBytes: 0, indexRoom: false, withdraw: () => false };
     const limit = maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     let lease: Lease | undefined;
     let outLength = 0;
@@ -179,11 +188,21 @@ export class WorkerPool {
     const msg: JobMessage = { kind: 'job', id: this.#nextId++, codec: codec.name, input: copy, recordsAt, crc, maxOutputBytes: maxOutputBytes as number, out, outLength, records };
     const transfer: ArrayBuffer[] = [copy.buffer as ArrayBuffer];
     if (out !== undefined) transfer.push(out);
+    let job!: Job;
     const outcome = new Promise<JobOutcome>((resolve, reject) => {
-      this.#queue.push({ msg, transfer, lease, arena, resolve, reject });
+      job = { msg, transfer, lease, arena, resolve, reject };
     });
+    this.#queue.push(job);
     this.#dispatch();
-    return { outcome, reservedBytes: lease?.capacity ?? 0, indexRoom: room > 0 };
+    const withdraw = (): boolean => {
+      const i = this.#queue.indexOf(job);
+      if (i < 0) return false;
+      this.#queue.splice(i, 1);
+      this.#unstage(copy.buffer as ArrayBuffer);
+      lease?.release();
+      return true;
+    };
+    return { outcome, reservedBytes: lease?.capacity ?? 0, indexRoom: room > 0, withdraw };
   }
 
   /** Counters; see {@link WorkerPoolStats}. */
@@ -215,6 +234,21 @@ export class WorkerPool {
     return this.#indexing === 'auto' ? indexOnWorkers(this.#indexScore, this.workers, this.#cores) : this.#indexing === 'always';
   }
 
+  /**
+   * @internal For the read-ahead: whether the caller's thread may decode queued batches itself
+   * ('policy': when help-policy.ts says so; only when a core is left to it), or 'greedy' (tests:
+   * whenever it waits).
+   */
+  _helping(): 'never' | 'policy' | 'greedy' {
+    if (this.#helping === 'auto') return this.workers < this.#cores ? 'policy' : 'never';
+    return this.#helping;
+  }
+
+  /** @internal For tests and benchmarks: fixes whether the caller helps ('auto' is the default). */
+  _setHelping(mode: 'auto' | 'never' | 'greedy'): void {
+    this.#helping = mode;
+  }
+
   /** @internal For tests and benchmarks: fixes where records are indexed ('auto' is the default). */
   _setIndexing(mode: 'auto' | 'always' | 'never'): void {
     this.#indexing = mode;
@@ -243,7 +277,8 @@ export class WorkerPool {
   #dispatch(): void {
     while (this.#queue.length > 0) {
       let best: Slot | undefined;
-      for (const s of this.#slots) if (s.jobs.size < PER_WORKER && (best === undefined || s.jobs.size < best.jobs.size)) best = s;
+      const perWorker = this._helping() === 'never' ? PER_WORKER : PER_WORKER_HELPED;
+      for (const s of this.#slots) if (s.jobs.size < perWorker && (best === undefined || s.jobs.size < best.jobs.size)) best = s;
       if (best === undefined) return;
       const job = this.#queue.shift()!;
       if (best.jobs.size === 0) best.worker.ref(); // a job in flight keeps the process alive
@@ -265,15 +300,18 @@ export class WorkerPool {
     return new Uint8Array(buffer, 0, n);
   }
 
+  /** Keeps an input staging buffer for reuse: enough for a read-ahead's worth of jobs, the oldest going first beyond that. */
+  #unstage(buffer: ArrayBuffer | undefined): void {
+    if (buffer === undefined || buffer.byteLength > MAX_STAGING_BYTES) return;
+    this.#staging.push(buffer);
+    this.#stagingBytes += buffer.byteLength;
+    while (this.#stagingBytes > MAX_IDLE_STAGING_BYTES) this.#stagingBytes -= this.#staging.shift()!.byteLength;
+  }
+
   #onResult(slot: Slot, msg: ResultMessage): void {
-    const buffer = msg.input?.buffer as ArrayBuffer | undefined;
-    if (buffer !== undefined && buffer.byteLength <= MAX_STAGING_BYTES) {
-      // Enough for a read-ahead's worth of jobs; the oldest go first beyond that.
-      this.#staging.push(buffer);
-      this.#stagingBytes += buffer.byteLength;
-      while (this.#stagingBytes > MAX_IDLE_STAGING_BYTES) this.#stagingBytes -= this.#staging.shift()!.byteLength;
-    }
+    this.#unstage(msg.input?.buffer as ArrayBuffer | undefined);
     this.#indexScore = nextIndexScore(this.#indexScore, workerHadSlack(msg.idleMs, msg.busyMs));
+    this._times.jobMs = nextAverage(this._times.jobMs, msg.busyMs);
     const job = slot.jobs.get(msg.id);
     if (job === undefined) return;
     slot.jobs.delete(msg.id);

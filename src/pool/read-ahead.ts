@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Lease } from '../arena/arena';
 import { codecForType } from '../protocol/compression';
 import { decodeRecordBatch, decodeRecordBatchWith, int64Number } from '../protocol/decode';
@@ -6,6 +7,7 @@ import type { RecordBatch } from '../protocol/batch';
 import { ATTRIBUTES, BASE_TIMESTAMP, CRC, CURRENT_MAGIC, MAGIC, MAX_TIMESTAMP, RECORD_COUNT, RECORDS } from '../protocol/layout';
 import { INDEX_BYTES_PER_RECORD, IndexedBatchHeader, MIN_INDEXED_RECORD_BYTES } from '../protocol/record-index';
 import type { JobOutcome, WorkerPool } from './pool';
+import { nextAverage, shouldHelp } from './help-policy';
 
 /** A complete batch added to a {@link BatchReadAhead}, with the job decompressing it (when it is compressed). */
 interface Entry {
@@ -14,6 +16,12 @@ interface Entry {
   job?: Promise<JobOutcome>;
   /** What it holds while it waits: its bytes, the arena memory taken for its output, its record index. */
   weight: number;
+  /** Whether `job` has settled (the caller's thread saw the worker's answer). */
+  settled?: boolean;
+  /** Takes the job back if no worker has it yet (see #help). */
+  withdraw?: () => boolean;
+  /** Decoded on this thread instead (see #help): the batch or the error. */
+  done?: { batch: RecordBatch<Uint8Array> } | { error: unknown };
 }
 
 /** The oldest batch of a {@link BatchReadAhead}: where it is, and its decoding. */
@@ -32,6 +40,11 @@ export interface AheadBatch {
  * `wantsMore` before adding one: the next batch always, more while the bytes held (batches and
  * their leases) stay under `maxInFlightBytes` and the arena, if any, has room.
  *
+ * When the caller waits for a batch and the pool leaves it a core (fewer workers than cores),
+ * it may take a later batch that no worker has started back from the pool and decode it itself
+ * with `decodeRecordBatch` (help-policy.ts decides); that batch then comes out in its turn like
+ * the others.
+ *
  * Without a pool nothing is read ahead: each batch is decoded (and decompressed) here, when
  * its turn comes, by `decodeRecordBatch` itself.
  */
@@ -41,6 +54,8 @@ export class BatchReadAhead {
   readonly #maxInFlight: number;
   readonly #pending: Entry[] = [];
   #inFlight = 0;
+  /** When the last batch was handed out: the caller's time per batch runs from there to the next shift(). */
+  #handedAt = -1;
 
   constructor(pool: WorkerPool | undefined, options: DecodeOptions, maxInFlightBytes: number) {
     this.#pool = pool;
@@ -69,10 +84,22 @@ export class BatchReadAhead {
 
   /** Takes the oldest batch, or undefined when none is left. */
   shift(): AheadBatch | undefined {
+    if (this.#handedAt >= 0 && this.#pool !== undefined) this.#pool._times.consumeMs = nextAverage(this.#pool._times.consumeMs, performance.now() - this.#handedAt);
+    this.#handedAt = -1;
     const entry = this.#pending.shift();
     if (entry === undefined) return undefined;
     this.#inFlight -= entry.weight;
-    return { position: entry.position, byteLength: entry.bytes.length, decode: () => this.#finish(entry) };
+    return {
+      position: entry.position,
+      byteLength: entry.bytes.length,
+      decode: async () => {
+        try {
+          return await this.#finish(entry);
+        } finally {
+          this.#handedAt = performance.now();
+        }
+      },
+    };
   }
 
   /** Releases what was read ahead and not taken (on a break, an error or a stop). */
@@ -101,8 +128,12 @@ export class BatchReadAhead {
       : undefined;
     const job = this.#pool._submit(codecForType(type), bytes.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, crc, o.arena, o.maxOutputBytes, records);
     // Settled in turn by #finish (or dispose); never an unhandled rejection meanwhile.
-    job.outcome.catch(() => {});
+    job.outcome.then(
+      () => (entry.settled = true),
+      () => (entry.settled = true),
+    );
     entry.job = job.outcome;
+    entry.withdraw = job.withdraw;
     entry.weight += job.reservedBytes;
     // An index with no room in the lease comes in an ArrayBuffer of its own. The worker indexes
     // records averaging at least MIN_INDEXED_RECORD_BYTES: for an output of the lease's size it is at most this.
@@ -114,6 +145,11 @@ export class BatchReadAhead {
   async #finish(entry: Entry): Promise<RecordBatch<Uint8Array>> {
     const options: DecodeOptions = { ...this.#options, basePosition: entry.position };
     if (this.#pool === undefined) return decodeRecordBatch(entry.bytes, options);
+    if (entry.job !== undefined && entry.done === undefined) await this.#help(entry.job);
+    if (entry.done !== undefined) {
+      if ('batch' in entry.done) return entry.done.batch;
+      throw entry.done.error;
+    }
     if (entry.job === undefined) return decodeRecordBatchWith(entry.bytes, options, noDecompress);
     let outcome: JobOutcome | undefined;
     let failure: unknown;
@@ -137,6 +173,49 @@ export class BatchReadAhead {
       throw err;
     }
   }
+
+  /**
+   * While `job` (the batch the caller waits for) is not done, the caller's thread may take a
+   * batch no worker has started yet back from the pool and decode it itself (help-policy.ts).
+   */
+  async #help(job: Promise<JobOutcome>): Promise<void> {
+    const pool = this.#pool!;
+    const mode = pool._helping();
+    if (mode === 'never') return;
+    let settled = false;
+    job.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await undefined; // lets an already-settled job say so
+    const t = pool._times;
+    while (!settled) {
+      let jobsLeft = 1;
+      let victim: Entry | undefined;
+      for (const e of this.#pending) {
+        if (e.job === undefined || e.settled || e.done !== undefined) continue;
+        jobsLeft++;
+        victim ??= e.withdraw !== undefined ? e : undefined;
+      }
+      if (victim === undefined) return;
+      if (mode === 'policy') {
+        if (t.jobMs === undefined || t.consumeMs === undefined) return;
+        if (!shouldHelp({ jobsLeft, batchesLeft: this.#pending.length + 1, workers: pool.workers, jobMs: t.jobMs, consumeMs: t.consumeMs, helpMs: t.helpMs ?? t.jobMs })) return;
+      }
+      const withdraw = victim.withdraw!;
+      victim.withdraw = undefined;
+      if (!withdraw()) continue; // a worker has it already
+      victim.job = undefined;
+      const t0 = performance.now();
+      try {
+        victim.done = { batch: decodeRecordBatch(victim.bytes, { ...this.#options, basePosition: victim.position }) };
+      } catch (error) {
+        victim.done = { error };
+      }
+      t.helpMs = nextAverage(t.helpMs, performance.now() - t0);
+      await new Promise(setImmediate); // the workers' answers that came meanwhile
+    }
+  }
 }
 
 const noDecompress: RecordsDecompressor = () => {
@@ -144,6 +223,7 @@ const noDecompress: RecordsDecompressor = () => {
 };
 
 async function dispose(entry: Entry): Promise<void> {
+  if (entry.done !== undefined && 'batch' in entry.done) entry.done.batch.release();
   if (entry.job === undefined) return;
   try {
     const o = await entry.job;

@@ -4,6 +4,7 @@
  * read-ahead's memory given back on early exit and on error.
  */
 import { after, describe, test } from 'node:test';
+import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { Arena, codecs, crc32c, decodeRecordBatches, encodeRecordBatch, Lease, WorkerPool, type CodecName, type CompressionName, type RecordBatch } from '../../src';
 import { classSize } from '../../src/arena/size-classes';
@@ -106,10 +107,18 @@ function badRecordsBatch(codec: CodecName, at: number): Buffer {
   return out;
 }
 
-for (const indexing of ['always', 'never'] as const) {
-  describe(`WorkerPool.decodeRecordBatches (records indexed on the worker: ${indexing})`, () => {
+// 'greedy': the caller takes back and decodes a queued batch whenever it waits (read-ahead.ts),
+// so batches of every kind come both from the workers and from the caller's own decoder.
+for (const [indexing, helping] of [
+  ['always', 'never'],
+  ['never', 'never'],
+  ['always', 'greedy'],
+  ['never', 'greedy'],
+] as const) {
+  describe(`WorkerPool.decodeRecordBatches (records indexed on the worker: ${indexing}; the caller helps: ${helping})`, () => {
     const pool = new WorkerPool({ workers: 2 });
     pool._setIndexing(indexing);
+    pool._setHelping(helping);
     after(() => pool.close());
 
     test('records malformed inside a compressed batch: the same records, then the same error at the same record, as the sync decoder', async () => {
@@ -144,7 +153,8 @@ for (const indexing of ['always', 'never'] as const) {
       }
     });
 
-    test(`the record index is ${indexing === 'always' ? '' : 'not '}used: records stay readable after their bytes are overwritten only with it`, async () => {
+    // Batches the caller decoded itself have no index: this one needs every batch from a worker.
+    if (helping === 'never') test(`the record index is ${indexing === 'always' ? '' : 'not '}used: records stay readable after their bytes are overwritten only with it`, async () => {
       const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
       const { bytes } = segment(9, 2);
       let walked = 0;
@@ -407,5 +417,78 @@ describe('WorkerPool: where the record index travels', () => {
     }
     pool._setIndexing('auto');
     arena.close();
+  });
+});
+
+describe('WorkerPool.decodeRecordBatches: the caller decodes queued batches itself', () => {
+  test('greedy: some batches come from the caller, the rest from the workers, all equal to the sync decoder\'s, the budget all back', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    pool._setHelping('greedy');
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    try {
+      const { bytes } = segment(11, 24);
+      const want = syncDescription(bytes, arena);
+      const compressed = want.batches.filter((b) => (b as { compression: string }).compression !== 'none').length;
+      const before = pool.stats();
+      const got: unknown[] = [];
+      for await (const b of pool.decodeRecordBatches(bytes, { arena, maxInFlightBytes: 32 << 20 })) {
+        got.push(describeBatch(b));
+        b.release();
+      }
+      const after = pool.stats();
+      assert.deepEqual(got, want.batches);
+      const onWorkers = after.completed - before.completed;
+      assert.ok(onWorkers < compressed, `${onWorkers} of ${compressed} compressed batches went through the worker: the caller decoded none`);
+      assert.ok(onWorkers > 0, 'the worker decoded none');
+      assert.equal(after.queued, 0);
+      assert.equal(arena.leasedBytes, 0);
+    } finally {
+      arena.close();
+      await pool.close();
+    }
+  });
+
+  test('by default only when a core is left to the caller: fewer workers than cores', async () => {
+    const cores = availableParallelism();
+    const pools = [new WorkerPool({ workers: 1 }), new WorkerPool({ workers: cores })];
+    try {
+      assert.equal(pools[0]._helping(), cores > 1 ? 'policy' : 'never');
+      assert.equal(pools[1]._helping(), 'never');
+      pools[1]._setHelping('greedy');
+      assert.equal(pools[1]._helping(), 'greedy');
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+    }
+  });
+
+  test('policy: a consumer much faster than the worker gets help, and the records are the sync decoder\'s', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    pool._setHelping(availableParallelism() > 1 ? 'auto' : 'greedy');
+    const arena = new Arena({ maxBytes: 128 << 20, trimIntervalMs: 0 });
+    try {
+      const rand = prng(12);
+      const recs = Array.from({ length: 6000 }, (_, i) => ({ key: `k${i}`, value: `{"i":${i},"r":${rand()},"pad":"${'z'.repeat(100 + (i % 50))}"}` }));
+      const one = encodeRecordBatch(recs, { compression: 'gzip' }); // the slowest codec to decompress
+      const bytes = Buffer.concat(Array.from({ length: 16 }, () => one));
+      const want = syncDescription(bytes, arena);
+      let onWorkers = 0;
+      for (let call = 0; call < 3; call++) {
+        const before = pool.stats().completed;
+        const got: unknown[] = [];
+        // Only the record count: the consumer's time per batch is far below a job's.
+        for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
+          got.push(b.recordCount);
+          b.release();
+        }
+        onWorkers = pool.stats().completed - before;
+        assert.deepEqual(got, want.batches.map((b) => (b as { recordCount: number }).recordCount));
+      }
+      assert.ok(onWorkers < 16, `the last call sent all ${onWorkers} batches to the worker`);
+      assert.ok(onWorkers >= 8, `the caller took ${16 - onWorkers} of 16: it was to help, not take over`);
+      assert.equal(arena.leasedBytes, 0);
+    } finally {
+      arena.close();
+      await pool.close();
+    }
   });
 });
