@@ -2,7 +2,8 @@
  * The worker pool (src/pool) against the synchronous calls on the main thread, on this machine's
  * cores. Sections (each a table in bench/results/pool.md, figures in pool.json, charts pool-*.svg):
  *   1. records/s: pool.decodeRecordBatches vs decodeRecordBatches over 1 MiB batches of JSON
- *      events, every record's key and value touched, per codec, with 1 and 2 workers, one call
+ *      events, every record's key and value touched, per codec, with 1 and 2 workers (1 also with
+ *      the caller never decoding a batch itself), one call
  *      per 16-batch fetch and one call over a stream of fetches;
  *   2. aggregate zstd MB/s of the pool (jobs kept in flight) vs single-thread native zstd-napi and
  *      our WASM zstd on the main thread, at 256 KiB and 1 MiB;
@@ -69,13 +70,14 @@ function syncRecordsCase(group: string, bytes: Uint8Array, n: number, arena: Are
 }
 
 /** Section 1's pool case: `fetches` times `bytes` in one call, every record touched, each batch released. */
-function poolRecordsCase(group: string, name: string, pool: WorkerPool, bytes: Uint8Array, n: number, arena: Arena, fetches = 1, indexing: 'auto' | 'never' = 'auto'): BenchCase {
+function poolRecordsCase(group: string, name: string, pool: WorkerPool, bytes: Uint8Array, n: number, arena: Arena, fetches = 1, indexing: 'auto' | 'never' = 'auto', helping: 'auto' | 'never' = 'auto'): BenchCase {
   return {
     group,
     name,
     fn: () => {},
     asyncFn: async () => {
       pool._setIndexing(indexing);
+      pool._setHelping(helping);
       let c = 0;
       const source = fetches === 1 ? bytes : repeated(bytes, fetches);
       for await (const b of pool.decodeRecordBatches(source, { arena })) {
@@ -83,6 +85,7 @@ function poolRecordsCase(group: string, name: string, pool: WorkerPool, bytes: U
         b.release();
       }
       pool._setIndexing('auto');
+      pool._setHelping('auto');
       if (c !== n * fetches) throw new Error(`pool decoded ${c} of ${n * fetches}`);
     },
     records: n * fetches,
@@ -111,6 +114,10 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
     // workers: what the record index (src/protocol/record-index.ts) is worth, in the same rounds.
     for (const [workers, pool] of pools) cases.push(poolRecordsCase(codec, `pool, ${workersLabel(workers)}`, pool, bytes, n, arena));
     if (pools.has(2)) cases.push(poolRecordsCase(codec, `pool, ${workersLabel(2)}, no record index`, pools.get(2)!, bytes, n, arena, 1, 'never'));
+    // With fewer workers than cores the caller decodes some queued batches itself (src/pool/help-policy.ts):
+    // what that is worth, in the same rounds.
+    const one = pools.get(1);
+    if (one !== undefined && one._helping() !== 'never') cases.push(poolRecordsCase(codec, `pool, ${workersLabel(1)}, caller never helps`, one, bytes, n, arena, 1, 'auto', 'never'));
     // A consumer's stream: one call over an iterable of fetches, so the read-ahead runs on across
     // fetch boundaries instead of draining and refilling the workers once per 16-batch call.
     for (const [workers, pool] of pools) {
