@@ -3,7 +3,7 @@
  * cores. Sections (each a table in bench/results/pool.md, figures in pool.json, charts pool-*.svg):
  *   1. records/s: pool.decodeRecordBatches vs decodeRecordBatches over 1 MiB batches of JSON
  *      events, every record's key and value touched, per codec, with 1 and 2 workers (1 also with
- *      the caller never decoding a batch itself), one call
+ *      callerHelps: the caller decodes some queued batches itself), one call
  *      per 16-batch fetch and one call over a stream of fetches;
  *   2. aggregate zstd MB/s of the pool (jobs kept in flight) vs single-thread native zstd-napi and
  *      our WASM zstd on the main thread, at 256 KiB and 1 MiB;
@@ -20,6 +20,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { CompressionCodecs, Kafka } from 'kafkajs';
@@ -70,22 +71,20 @@ function syncRecordsCase(group: string, bytes: Uint8Array, n: number, arena: Are
 }
 
 /** Section 1's pool case: `fetches` times `bytes` in one call, every record touched, each batch released. */
-function poolRecordsCase(group: string, name: string, pool: WorkerPool, bytes: Uint8Array, n: number, arena: Arena, fetches = 1, indexing: 'auto' | 'never' = 'auto', helping: 'auto' | 'never' = 'auto'): BenchCase {
+function poolRecordsCase(group: string, name: string, pool: WorkerPool, bytes: Uint8Array, n: number, arena: Arena, fetches = 1, indexing: 'auto' | 'never' = 'auto', callerHelps = false): BenchCase {
   return {
     group,
     name,
     fn: () => {},
     asyncFn: async () => {
       pool._setIndexing(indexing);
-      pool._setHelping(helping);
       let c = 0;
       const source = fetches === 1 ? bytes : repeated(bytes, fetches);
-      for await (const b of pool.decodeRecordBatches(source, { arena })) {
+      for await (const b of pool.decodeRecordBatches(source, { arena, callerHelps })) {
         c += touch(b);
         b.release();
       }
       pool._setIndexing('auto');
-      pool._setHelping('auto');
       if (c !== n * fetches) throw new Error(`pool decoded ${c} of ${n * fetches}`);
     },
     records: n * fetches,
@@ -114,10 +113,9 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
     // workers: what the record index (src/protocol/record-index.ts) is worth, in the same rounds.
     for (const [workers, pool] of pools) cases.push(poolRecordsCase(codec, `pool, ${workersLabel(workers)}`, pool, bytes, n, arena));
     if (pools.has(2)) cases.push(poolRecordsCase(codec, `pool, ${workersLabel(2)}, no record index`, pools.get(2)!, bytes, n, arena, 1, 'never'));
-    // With fewer workers than cores the caller decodes some queued batches itself (src/pool/help-policy.ts):
-    // what that is worth, in the same rounds.
-    const one = pools.get(1);
-    if (one !== undefined && one._helping() !== 'never') cases.push(poolRecordsCase(codec, `pool, ${workersLabel(1)}, caller never helps`, one, bytes, n, arena, 1, 'auto', 'never'));
+    // With fewer workers than cores and `callerHelps`, the caller decodes some queued batches
+    // itself (src/pool/help-policy.ts): what that is worth, in the same rounds.
+    for (const [workers, pool] of pools) if (pool._helping() !== 'never') cases.push(poolRecordsCase(codec, `pool, ${workersLabel(workers)}, callerHelps`, pool, bytes, n, arena, 1, 'auto', true));
     // A consumer's stream: one call over an iterable of fetches, so the read-ahead runs on across
     // fetch boundaries instead of draining and refilling the workers once per 16-batch call.
     for (const [workers, pool] of pools) {
@@ -152,7 +150,11 @@ function ballast(mib: number): unknown[] {
 async function recordsWithHeap(pools: Map<number, WorkerPool>): Promise<{ results: BenchResult[]; md: string }> {
   const arena = new Arena({ maxBytes: 256 * MiB, trimIntervalMs: 0 });
   const { bytes, records: n } = jsonBatches('zstd', QUICK ? 4 : 16);
-  const cases = (group: string) => [syncRecordsCase(group, bytes, n, arena), ...[...pools].map(([w, pool]) => poolRecordsCase(group, `pool, ${workersLabel(w)}`, pool, bytes, n, arena))];
+  const cases = (group: string) => [
+    syncRecordsCase(group, bytes, n, arena),
+    ...[...pools].map(([w, pool]) => poolRecordsCase(group, `pool, ${workersLabel(w)}`, pool, bytes, n, arena)),
+    ...[...pools].filter(([, pool]) => pool._helping() !== 'never').map(([w, pool]) => poolRecordsCase(group, `pool, ${workersLabel(w)}, callerHelps`, pool, bytes, n, arena, 1, 'auto', true)),
+  ];
   const heapMib = () => process.memoryUsage().heapUsed / MiB;
   const results = await runCases(cases(`this process (${fmt(heapMib())} MiB heap)`), { maxTime: 1 });
   let held = ballast(BALLAST_MIB);
@@ -215,6 +217,40 @@ interface CpuRow {
   otherMs: number;
 }
 
+const SYNC_ON_TWO_THREADS = 'sync decodeRecordBatches on 2 threads at once (the machine\'s ceiling)';
+
+/**
+ * `threads` worker threads that each decode their own copy of `bytes` with the synchronous
+ * decoder, every key and value touched: `call()` has each decode it once.
+ */
+function syncThreads(threads: number, bytes: Uint8Array): { call(): Promise<void>; close(): Promise<void> } {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Arena, decodeRecordBatches } = require(workerData.src);
+    const arena = new Arena({ maxBytes: 256 * 1024 * 1024, trimIntervalMs: 0 });
+    let sink = 0;
+    parentPort.on('message', () => {
+      const d = decodeRecordBatches(workerData.bytes, { arena });
+      for (const b of d) for (const c = b.cursor(); c.advance(); ) sink += (c.record.key?.length ?? 0) + (c.record.value?.length ?? 0);
+      d.release();
+      parentPort.postMessage(sink);
+    });`;
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: { src: join(__dirname, '..', 'src'), bytes: new Uint8Array(bytes) } }));
+  const once = (w: Worker) => new Promise<void>((resolve, reject) => {
+    w.once('message', () => resolve());
+    w.once('error', reject);
+    w.postMessage(0);
+  });
+  return {
+    call: async () => {
+      await Promise.all(workers.map(once));
+    },
+    close: async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
 /**
  * Where a zstd batch's CPU time goes, by thread, in the set-up of section 1 (16 batches per
  * call): what bounds the pool on two cores. Interleaved rounds of 2 s, medians.
@@ -238,17 +274,24 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
     ],
   ];
   for (const [workers, pool] of pools) {
-    cases.push([
-      `pool, ${workersLabel(workers)}`,
-      workers,
-      async () => {
-        for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
-          touch(b);
-          b.release();
-        }
-      },
-    ]);
+    for (const callerHelps of pool._helping() === 'never' ? [false] : [false, true]) {
+      cases.push([
+        `pool, ${workersLabel(workers)}${callerHelps ? ', callerHelps' : ''}`,
+        workers,
+        async () => {
+          for await (const b of pool.decodeRecordBatches(bytes, { arena, callerHelps })) {
+            touch(b);
+            b.release();
+          }
+        },
+      ]);
+    }
   }
+  // The peer that says what two threads can do here: the synchronous decoder on two threads at
+  // once, each decoding its own copy of the fetch (no hand-off at all). Its rows' CPU columns
+  // count those threads as "other".
+  const ceiling = syncThreads(2, bytes);
+  cases.push([SYNC_ON_TWO_THREADS, 0, ceiling.call]);
   const samples = new Map<string, CpuRow[]>(cases.map(([name]) => [name, []]));
   const seconds = QUICK ? 0.1 : 2;
   for (const [, , fn] of cases) await fn(); // warm up
@@ -263,11 +306,12 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
       }
       const wall = performance.now() - start;
       const after = threadCpuMs(tids);
-      const per = (ms: number) => ms / (calls * batches);
+      const per = (ms: number) => ms / (calls * batches * (name === SYNC_ON_TWO_THREADS ? 2 : 1));
       samples.get(name)!.push({ name, workers, wallMsPerBatch: per(wall), mainMs: per(after.main - before.main), workersMs: per(after.workers - before.workers), otherMs: per(after.other - before.other) });
     }
   }
   arena.close();
+  await ceiling.close();
   await Promise.all([...pools.values()].map((p) => p.close()));
   const rows: CpuRow[] = [...samples.values()].map((xs) => ({
     name: xs[0].name,
@@ -296,7 +340,7 @@ async function cpuByThread(): Promise<{ rows: CpuRow[]; md: string } | undefined
         fmt(r.otherMs, 3),
         fmt(total(r), 3),
         `${fmt(sync.wallMsPerBatch / r.wallMsPerBatch, 2)}×`,
-        r === sync ? '' : `${fmt(total(sync) / bound(r), 2)}×`,
+        r === sync || r.name === SYNC_ON_TWO_THREADS ? '' : `${fmt(total(sync) / bound(r), 2)}×`,
       ].join(' | '),
     ).map((l) => `| ${l} |`),
   ].join('\n');
@@ -382,12 +426,14 @@ async function latency(pools: Map<number, WorkerPool>): Promise<{ rows: DelayRow
     ],
   ];
   for (const [workers, pool] of pools) {
-    modes.push([
-      `pool.decodeRecordBatches, ${workersLabel(workers)}`,
-      async () => {
-        for (let r = 0; r < rounds; r++) for await (const b of pool.decodeRecordBatches(bytes, { arena })) b.release();
-      },
-    ]);
+    for (const callerHelps of pool._helping() === 'never' ? [false] : [false, true]) {
+      modes.push([
+        `pool.decodeRecordBatches, ${workersLabel(workers)}${callerHelps ? ', callerHelps' : ''}`,
+        async () => {
+          for (let r = 0; r < rounds; r++) for await (const b of pool.decodeRecordBatches(bytes, { arena, callerHelps })) b.release();
+        },
+      ]);
+    }
   }
   const rows: DelayRow[] = [];
   const reps = QUICK ? 1 : 3;

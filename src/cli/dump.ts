@@ -243,7 +243,8 @@ export async function dump(input: Readable, out: Writable, err: Writable & { isT
   // costs its page faults, and more to transfer to a worker (docs/pool.md). The dump owns every
   // lease and copies what it prints, so released memory can be reused at once.
   const arena = pool && new Arena({ maxBytes: 2 * READ_AHEAD_BYTES, trimIntervalMs: 0, quarantineMs: 0, poisonOnRelease: false });
-  const ahead = new BatchReadAhead(pool, { verifyCrc: options.verifyCrc, arena }, READ_AHEAD_BYTES);
+  // The CLI has no event loop to keep free: its thread helps the workers when that is faster.
+  const ahead = new BatchReadAhead(pool, { verifyCrc: options.verifyCrc, arena }, READ_AHEAD_BYTES, true);
   try {
     return await dumpBatches(new ChunkReader(input), ahead, out, err, totalBytes, options);
   } finally {

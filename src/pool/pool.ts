@@ -49,6 +49,8 @@ export type JobOutcome = { value: Lease | Buffer; index?: RecordIndex; crcMismat
 
 interface Job {
   msg: JobMessage;
+  /** Sent by a read-ahead whose caller helps: it may go PER_WORKER_HELPED deep. */
+  helped: boolean;
   transfer: ArrayBuffer[];
   lease: Lease | undefined;
   arena: Arena | undefined;
@@ -66,8 +68,8 @@ interface Slot {
 
 /**
  * Jobs sent ahead to one worker, so it never waits for the main thread between two; one more
- * when the caller may decode batches itself (read-ahead.ts), which keeps it from the event loop
- * (where the answers arrive) for a whole batch.
+ * for a read-ahead whose caller decodes batches itself (read-ahead.ts), which keeps it from the
+ * event loop (where the answers arrive) for a whole batch at a time.
  */
 const PER_WORKER = 2;
 const PER_WORKER_HELPED = 3;
@@ -152,7 +154,8 @@ export class WorkerPool {
    * it is a record batch from its attributes field on, checked first. `input` is copied. With
    * `records`, the worker also builds the record index of the output (see record-index.ts).
    * `reservedBytes`: the arena memory taken for the job now; `indexRoom`: whether it includes
-   * room for the record index after the output.
+   * room for the record index after the output; `withdraw()` takes the job back if no worker has
+   * it yet, giving back its memory (true), or does nothing (false). `helped`: see PER_WORKER_HELPED.
    */
   _submit(
     codec: Codec,
@@ -162,6 +165,7 @@ export class WorkerPool {
     arena: Arena | undefined,
     maxOutputBytes: number | undefined,
     records?: IndexedBatchHeader,
+    helped = false,
   ): { outcome: Promise<JobOutcome>; reservedBytes: number; indexRoom: boolean; withdraw(): boolean } {
     if (this.#closed) return { outcome: Promise.reject(closedError()), reservedBytes: 0, indexRoom: false, withdraw: () => false };
     const limit = maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
@@ -190,7 +194,7 @@ export class WorkerPool {
     if (out !== undefined) transfer.push(out);
     let job!: Job;
     const outcome = new Promise<JobOutcome>((resolve, reject) => {
-      job = { msg, transfer, lease, arena, resolve, reject };
+      job = { msg, transfer, helped, lease, arena, resolve, reject };
     });
     this.#queue.push(job);
     this.#dispatch();
@@ -235,9 +239,9 @@ export class WorkerPool {
   }
 
   /**
-   * @internal For the read-ahead: whether the caller's thread may decode queued batches itself
-   * ('policy': when help-policy.ts says so; only when a core is left to it), or 'greedy' (tests:
-   * whenever it waits).
+   * @internal For the read-ahead: whether the caller's thread may decode queued batches itself:
+   * 'policy', when the call asked for it (`callerHelps`) and help-policy.ts says so, only when a
+   * core is left to it; 'greedy' (tests), whenever it waits, asked or not.
    */
   _helping(): 'never' | 'policy' | 'greedy' {
     if (this.#helping === 'auto') return this.workers < this.#cores ? 'policy' : 'never';
@@ -277,7 +281,7 @@ export class WorkerPool {
   #dispatch(): void {
     while (this.#queue.length > 0) {
       let best: Slot | undefined;
-      const perWorker = this._helping() === 'never' ? PER_WORKER : PER_WORKER_HELPED;
+      const perWorker = this.#queue[0].helped ? PER_WORKER_HELPED : PER_WORKER;
       for (const s of this.#slots) if (s.jobs.size < perWorker && (best === undefined || s.jobs.size < best.jobs.size)) best = s;
       if (best === undefined) return;
       const job = this.#queue.shift()!;

@@ -40,10 +40,10 @@ export interface AheadBatch {
  * `wantsMore` before adding one: the next batch always, more while the bytes held (batches and
  * their leases) stay under `maxInFlightBytes` and the arena, if any, has room.
  *
- * When the caller waits for a batch and the pool leaves it a core (fewer workers than cores),
- * it may take a later batch that no worker has started back from the pool and decode it itself
- * with `decodeRecordBatch` (help-policy.ts decides); that batch then comes out in its turn like
- * the others.
+ * With `callerHelps`, when the caller waits for a batch and the pool leaves it a core (fewer
+ * workers than cores), it may take a later batch that no worker has started back from the pool
+ * and decode it itself with `decodeRecordBatch` (help-policy.ts decides); that batch then comes
+ * out in its turn like the others.
  *
  * Without a pool nothing is read ahead: each batch is decoded (and decompressed) here, when
  * its turn comes, by `decodeRecordBatch` itself.
@@ -57,8 +57,12 @@ export class BatchReadAhead {
   /** When the last batch was handed out: the caller's time per batch runs from there to the next shift(). */
   #handedAt = -1;
 
-  constructor(pool: WorkerPool | undefined, options: DecodeOptions, maxInFlightBytes: number) {
+  /** Whether the caller's thread may decode queued batches itself (see #help). */
+  readonly #callerHelps: boolean;
+
+  constructor(pool: WorkerPool | undefined, options: DecodeOptions, maxInFlightBytes: number, callerHelps = false) {
     this.#pool = pool;
+    this.#callerHelps = callerHelps;
     this.#options = options;
     this.#maxInFlight = maxInFlightBytes;
   }
@@ -126,7 +130,8 @@ export class BatchReadAhead {
           maxTimestamp: int64Number(dv, MAX_TIMESTAMP),
         }
       : undefined;
-    const job = this.#pool._submit(codecForType(type), bytes.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, crc, o.arena, o.maxOutputBytes, records);
+    const helped = this.#callerHelps && this.#pool._helping() !== 'never';
+    const job = this.#pool._submit(codecForType(type), bytes.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, crc, o.arena, o.maxOutputBytes, records, helped);
     // Settled in turn by #finish (or dispose); never an unhandled rejection meanwhile.
     job.outcome.then(
       () => (entry.settled = true),
@@ -181,7 +186,7 @@ export class BatchReadAhead {
   async #help(job: Promise<JobOutcome>): Promise<void> {
     const pool = this.#pool!;
     const mode = pool._helping();
-    if (mode === 'never') return;
+    if (mode === 'never' || (mode === 'policy' && !this.#callerHelps)) return;
     let settled = false;
     job.then(
       () => (settled = true),

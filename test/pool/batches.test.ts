@@ -301,6 +301,7 @@ for (const [indexing, helping] of [
       assert.throws(() => pool.decodeRecordBatches('bytes' as never), isArg('source'));
       assert.throws(() => pool.decodeRecordBatches(42 as never), isArg('source'));
       assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), { maxInFlightBytes: -1 }), isArg('maxInFlightBytes'));
+      assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), { callerHelps: 'yes' as never }), isArg('callerHelps'));
       assert.throws(() => pool.decodeRecordBatches(Buffer.alloc(0), 'x' as never), isArg('options'));
       await assert.rejects(async () => {
         for await (const b of pool.decodeRecordBatches([Buffer.alloc(3), 'not bytes' as never])) b.release();
@@ -448,7 +449,23 @@ describe('WorkerPool.decodeRecordBatches: the caller decodes queued batches itse
     }
   });
 
-  test('by default only when a core is left to the caller: fewer workers than cores', async () => {
+  test('not unless asked (callerHelps): every compressed batch goes to the worker', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    try {
+      const { bytes } = segment(13, 24);
+      const compressed = decodeRecordBatches(bytes).batches.filter((b) => b.compression !== 'none').length;
+      const before = pool.stats().completed;
+      for await (const b of pool.decodeRecordBatches(bytes, { arena })) b.release();
+      assert.equal(pool.stats().completed - before, compressed);
+      assert.equal(arena.leasedBytes, 0);
+    } finally {
+      arena.close();
+      await pool.close();
+    }
+  });
+
+  test('asked, only when a core is left to the caller: fewer workers than cores', async () => {
     const cores = availableParallelism();
     const pools = [new WorkerPool({ workers: 1 }), new WorkerPool({ workers: cores })];
     try {
@@ -476,7 +493,7 @@ describe('WorkerPool.decodeRecordBatches: the caller decodes queued batches itse
         const before = pool.stats().completed;
         const got: unknown[] = [];
         // Only the record count: the consumer's time per batch is far below a job's.
-        for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
+        for await (const b of pool.decodeRecordBatches(bytes, { arena, callerHelps: true })) {
           got.push(b.recordCount);
           b.release();
         }
