@@ -2,6 +2,7 @@ import { ArgumentError, KafkaArenaError } from '../errors';
 import { functionArg, integerArg, optionsArg } from '../validate';
 import { Lease } from './arena';
 import { WaiterQueue } from './waiters';
+import { Fifo } from '../fifo';
 
 /** Options for {@link ByteQueue}. */
 export interface ByteQueueOptions<T> {
@@ -32,9 +33,7 @@ interface Pusher<T> {
 export class ByteQueue<T> implements AsyncIterable<T> {
   readonly capacityBytes: number;
   readonly #sizeOf: (item: T) => number;
-  #items: T[] = [];
-  #sizes: number[] = [];
-  #head = 0;
+  readonly #items = new Fifo<{ item: T; size: number }>();
   #bytes = 0;
   #closed = false;
   readonly #pushers = new WaiterQueue<Pusher<T>>();
@@ -55,7 +54,7 @@ export class ByteQueue<T> implements AsyncIterable<T> {
 
   /** Items queued now. */
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   /** True after `close()`. */
@@ -118,10 +117,7 @@ export class ByteQueue<T> implements AsyncIterable<T> {
 
   /** Removes and returns every queued item (for example to release their leases on shutdown). */
   drain(): T[] {
-    const items = this.#items.slice(this.#head);
-    this.#items = [];
-    this.#sizes = [];
-    this.#head = 0;
+    const items = this.#items.drain().map((e) => e.item);
     this.#bytes = 0;
     this.#wakePushers();
     return items;
@@ -151,26 +147,13 @@ export class ByteQueue<T> implements AsyncIterable<T> {
       shifter(item);
       return;
     }
-    this.#items.push(item);
-    this.#sizes.push(size);
+    this.#items.push({ item, size });
     this.#bytes += size;
     if (this.#bytes > this.#highWater) this.#highWater = this.#bytes;
   }
 
   #dequeue(): T {
-    const item = this.#items[this.#head];
-    const size = this.#sizes[this.#head];
-    this.#items[this.#head] = undefined as T;
-    this.#head++;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#sizes = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#sizes = this.#sizes.slice(this.#head);
-      this.#head = 0;
-    }
+    const { item, size } = this.#items.shift()!;
     this.#bytes -= size;
     this.#wakePushers();
     return item;

@@ -20,6 +20,7 @@
  */
 import { booleanArg, integerArg } from '../validate';
 import { detachMethod } from './detach';
+import { Fifo } from '../fifo';
 
 /** The pattern released bytes are overwritten with: "kafka-arena released" read as bytes. */
 export const POISON = Buffer.from('\xde\xad\xbe\xefRELEASED', 'latin1');
@@ -43,15 +44,15 @@ export function releasePolicy(options: { quarantineMs?: unknown; poisonOnRelease
 
 /** Idle buffers of one size class, oldest released first. */
 export interface FreeList {
-  buffers: ArrayBuffer[];
+  buffers: Fifo<ArrayBuffer>;
   /** When each buffer was released (performance.now()), parallel to `buffers`. */
-  releasedAt: number[];
+  releasedAt: Fifo<number>;
   /** Fewest buffers this list held since the last trim tick: those were not needed. */
   lowWater: number;
 }
 
 export function newFreeList(): FreeList {
-  return { buffers: [], releasedAt: [], lowWater: 0 };
+  return { buffers: new Fifo(), releasedAt: new Fifo(), lowWater: 0 };
 }
 
 /** Overwrites the first `length` bytes of a released buffer with the poison pattern, when the policy says so. */
@@ -71,12 +72,12 @@ export function addFree(list: FreeList, buffer: ArrayBuffer): void {
  */
 export function canReuse(policy: ReleasePolicy, list: FreeList | undefined, force: boolean): boolean {
   if (list === undefined || list.buffers.length === 0) return false;
-  return force || policy.quarantineMs === 0 || performance.now() - list.releasedAt[0] >= policy.quarantineMs;
+  return force || policy.quarantineMs === 0 || performance.now() - list.releasedAt.peek()! >= policy.quarantineMs;
 }
 
 /** True when the oldest buffer of `list` is still in quarantine (a reuse of it now is early). */
 export function inQuarantine(policy: ReleasePolicy, list: FreeList): boolean {
-  return policy.quarantineMs > 0 && performance.now() - list.releasedAt[0] < policy.quarantineMs;
+  return policy.quarantineMs > 0 && performance.now() - list.releasedAt.peek()! < policy.quarantineMs;
 }
 
 /** Takes the oldest buffer of `list` for reuse. */
@@ -85,14 +86,9 @@ export function takeOldest(list: FreeList): ArrayBuffer {
   return list.buffers.shift()!;
 }
 
-/**
- * Moves the `n` oldest buffers of `list` to `graveyard` (trimming, eviction), with their release
- * times: cut off at once, as one shift per buffer is quadratic over a long list.
- */
+/** Moves the `n` oldest buffers of `list` to `graveyard` (trimming, eviction), with their release times. */
 export function buryOldest(list: FreeList, n: number, graveyard: Graveyard): void {
-  const buffers = list.buffers.splice(0, n);
-  const releasedAt = list.releasedAt.splice(0, n);
-  for (let i = 0; i < buffers.length; i++) graveyard.bury(buffers[i], releasedAt[i]);
+  for (let i = 0; i < n && list.buffers.length > 0; i++) graveyard.bury(list.buffers.shift()!, list.releasedAt.shift()!);
 }
 
 /** Frees an ArrayBuffer's memory at once where the runtime can (Node 22+); else the collector will. */

@@ -103,6 +103,21 @@ test(`Arena: ${N} waiters granted one by one in FIFO order`, async () => {
   assert.equal(arena.stats().waits, N);
 });
 
+test(`Arena: ${N} released buffers of one class are reused oldest first`, () => {
+  const arena = new Arena({ maxBytes: 2 ** 31, trimIntervalMs: 0, quarantineMs: 0, poisonOnRelease: false });
+  const leases = Array.from({ length: N }, () => arena.acquireSync(100));
+  leases.forEach((l, i) => l.bytes.writeUInt32LE(i)); // a mark that stays in the memory (no poisoning)
+  for (let i = N - 1; i >= 0; i--) leases[i].release(); // the last acquired goes back first
+  const t0 = performance.now();
+  const again = Array.from({ length: N }, () => arena.acquireSync(100));
+  elapsed(`${N} idle buffers taken back`, t0);
+  for (let i = 0; i < N; i++) if (again[i].bytes.readUInt32LE() !== N - 1 - i) assert.fail(`acquire ${i} got the memory of lease ${again[i].bytes.readUInt32LE()}, not the ${i}th released`);
+  assert.equal(arena.stats().poolHits, N);
+  for (const l of again) l.release();
+  assert.equal(arena.trim(), N * again[0].capacity);
+  arena.close();
+});
+
 test(`ByteQueue: ${N} waiting pushers are admitted in FIFO order, then close rejects the rest`, async () => {
   const q = new ByteQueue<number>({ capacityBytes: 10, sizeOf: () => 10 });
   await q.push(-1);
