@@ -115,7 +115,7 @@ export class WorkerPool {
   #indexScore = 0;
   #indexing: 'auto' | 'always' | 'never' = 'auto';
   #helping: 'auto' | 'never' | 'greedy' = 'auto';
-  /** Moving averages for help-policy.ts, ms: a worker's job, the caller's time per batch, a batch the caller decoded. */
+  /** @internal Moving averages for help-policy.ts, ms: a worker's job, the caller's time per batch, a batch the caller decoded. */
   readonly _times: { jobMs?: number; consumeMs?: number; helpMs?: number } = {};
 
   constructor(options?: WorkerPoolOptions) {
