@@ -15,6 +15,8 @@ import { BatchSource, PoolDecodeOptions, PooledRecordBatches } from './batches';
 import { outputGuess } from './sizing';
 import { indexOnWorkers, nextIndexScore, workerHadSlack } from './index-policy';
 import { nextAverage } from './help-policy';
+import { POOL_MIN_BYTES } from './small-batches';
+import { Fifo } from '../fifo';
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -56,6 +58,8 @@ interface Job {
   arena: Arena | undefined;
   resolve(outcome: JobOutcome): void;
   reject(err: Error): void;
+  /** 'withdrawn': taken back before a worker had it (withdraw()), skipped when its turn comes. */
+  state: 'queued' | 'sent' | 'withdrawn' | 'failed';
 }
 
 interface Slot {
@@ -101,7 +105,10 @@ const WORKER_FILE = join(__dirname, 'worker.js');
 export class WorkerPool {
   readonly workers: number;
   readonly #slots: Slot[] = [];
-  readonly #queue: Job[] = [];
+  /** Jobs no worker has yet, in order; withdrawn ones stay until their turn (see #withdrawn). */
+  readonly #queue = new Fifo<Job>();
+  /** Withdrawn jobs still in `#queue`. */
+  #withdrawn = 0;
   /** Idle input staging buffers, returned by the workers. */
   readonly #staging: ArrayBuffer[] = [];
   #stagingBytes = 0;
@@ -115,6 +122,7 @@ export class WorkerPool {
   #indexScore = 0;
   #indexing: 'auto' | 'always' | 'never' = 'auto';
   #helping: 'auto' | 'never' | 'greedy' = 'auto';
+  #smallOnMain = true;
   /** @internal Moving averages for help-policy.ts, ms: a worker's job, the caller's time per batch, a batch the caller decoded. */
   readonly _times: { jobMs?: number; consumeMs?: number; helpMs?: number } = {};
 
@@ -194,14 +202,14 @@ export class WorkerPool {
     if (out !== undefined) transfer.push(out);
     let job!: Job;
     const outcome = new Promise<JobOutcome>((resolve, reject) => {
-      job = { msg, transfer, helped, lease, arena, resolve, reject };
+      job = { msg, transfer, helped, lease, arena, resolve, reject, state: 'queued' };
     });
     this.#queue.push(job);
     this.#dispatch();
     const withdraw = (): boolean => {
-      const i = this.#queue.indexOf(job);
-      if (i < 0) return false;
-      this.#queue.splice(i, 1);
+      if (job.state !== 'queued') return false;
+      job.state = 'withdrawn';
+      this.#withdrawn++;
       this.#unstage(copy.buffer as ArrayBuffer);
       lease?.release();
       return true;
@@ -213,7 +221,7 @@ export class WorkerPool {
   stats(): WorkerPoolStats {
     let inFlight = 0;
     for (const s of this.#slots) inFlight += s.jobs.size;
-    return { workers: this.workers, queued: this.#queue.length, inFlight, completed: this.#completed, failed: this.#failed, workerExits: this.#workerExits };
+    return { workers: this.workers, queued: this.#queue.length - this.#withdrawn, inFlight, completed: this.#completed, failed: this.#failed, workerExits: this.#workerExits };
   }
 
   /**
@@ -223,7 +231,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) this.#abandon(job, closedError());
+    for (const job of this.#drainQueue()) this.#abandon(job, closedError());
     const exits: Promise<number>[] = [];
     for (const slot of this.#slots) {
       for (const job of slot.jobs.values()) this.#abandon(job, closedError());
@@ -253,6 +261,16 @@ export class WorkerPool {
     this.#helping = mode;
   }
 
+  /** @internal Whether a batch of `compressedBytes` is worth sending to the workers (small-batches.ts). */
+  _sends(codec: CodecName, compressedBytes: number): boolean {
+    return !this.#smallOnMain || compressedBytes >= POOL_MIN_BYTES[codec];
+  }
+
+  /** @internal For tests: `false` sends every compressed batch to the workers, small ones too. */
+  _setSmallOnMain(onMain: boolean): void {
+    this.#smallOnMain = onMain;
+  }
+
   /** @internal For tests and benchmarks: fixes where records are indexed ('auto' is the default). */
   _setIndexing(mode: 'auto' | 'always' | 'never'): void {
     this.#indexing = mode;
@@ -279,12 +297,18 @@ export class WorkerPool {
   }
 
   #dispatch(): void {
-    while (this.#queue.length > 0) {
+    for (let next = this.#queue.peek(); next !== undefined; next = this.#queue.peek()) {
+      if (next.state === 'withdrawn') {
+        this.#queue.shift();
+        this.#withdrawn--;
+        continue;
+      }
       let best: Slot | undefined;
-      const perWorker = this.#queue[0].helped ? PER_WORKER_HELPED : PER_WORKER;
+      const perWorker = next.helped ? PER_WORKER_HELPED : PER_WORKER;
       for (const s of this.#slots) if (s.jobs.size < perWorker && (best === undefined || s.jobs.size < best.jobs.size)) best = s;
       if (best === undefined) return;
       const job = this.#queue.shift()!;
+      job.state = 'sent';
       if (best.jobs.size === 0) best.worker.ref(); // a job in flight keeps the process alive
       best.jobs.set(job.msg.id, job);
       best.worker.postMessage(job.msg, job.transfer);
@@ -376,10 +400,16 @@ export class WorkerPool {
       this.#slots.splice(i, 1);
       if (this.#slots.length === 0) {
         this.#closed = true;
-        for (const job of this.#queue.splice(0)) this.#abandon(job, exited());
+        for (const job of this.#drainQueue()) this.#abandon(job, exited());
       }
     }
     this.#dispatch();
+  }
+
+  /** Empties the queue: the jobs no worker has, withdrawn ones left out. */
+  #drainQueue(): Job[] {
+    this.#withdrawn = 0;
+    return this.#queue.drain().filter((job) => job.state === 'queued');
   }
 
   /** Fails a job whose ArrayBuffer is lost or never sent: a fresh buffer goes in, and the release credits the budget. */
@@ -390,6 +420,7 @@ export class WorkerPool {
       if (lease.bytes.buffer.byteLength !== lease.capacity) leaseMemory.restore(lease, new ArrayBuffer(lease.capacity));
       lease.release();
     }
+    job.state = 'failed';
     this.#failed++;
     job.reject(err);
   }

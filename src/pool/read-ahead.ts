@@ -8,11 +8,14 @@ import { ATTRIBUTES, BASE_TIMESTAMP, CRC, CURRENT_MAGIC, MAGIC, MAX_TIMESTAMP, R
 import { INDEX_BYTES_PER_RECORD, IndexedBatchHeader, MIN_INDEXED_RECORD_BYTES } from '../protocol/record-index';
 import type { JobOutcome, WorkerPool } from './pool';
 import { nextAverage, shouldHelp } from './help-policy';
+import { Fifo } from '../fifo';
 
 /** A complete batch added to a {@link BatchReadAhead}, with the job decompressing it (when it is compressed). */
 interface Entry {
   bytes: Uint8Array;
   position: number;
+  /** Its place in the order of `add` calls. */
+  seq: number;
   job?: Promise<JobOutcome>;
   /** What it holds while it waits: its bytes, the arena memory taken for its output, its record index. */
   weight: number;
@@ -20,6 +23,8 @@ interface Entry {
   settled?: boolean;
   /** Takes the job back if no worker has it yet (see #help). */
   withdraw?: () => boolean;
+  /** Counted in `#open`: its job is neither settled nor taken back, and it is still read ahead. */
+  open?: boolean;
   /** Decoded on this thread instead (see #help): the batch or the error. */
   done?: { batch: RecordBatch<Uint8Array> } | { error: unknown };
 }
@@ -36,7 +41,8 @@ export interface AheadBatch {
  * @internal The ordered read-ahead of complete record batches through a {@link WorkerPool}, the
  * one behind `pool.decodeRecordBatches` and `kafka-arena dump --workers`: a compressed batch is
  * sent to the workers when it is added (its CRC-32C checked there) and comes out, in turn, as
- * the synchronous decoder's own batch object or error. The caller frames the batches and asks
+ * the synchronous decoder's own batch object or error; one too small to be worth a worker
+ * (small-batches.ts) is decoded on the caller's thread in its turn, like an uncompressed one. The caller frames the batches and asks
  * `wantsMore` before adding one: the next batch always, more while the bytes held (batches and
  * their leases) stay under `maxInFlightBytes` and the arena, if any, has room.
  *
@@ -52,10 +58,18 @@ export class BatchReadAhead {
   readonly #pool: WorkerPool | undefined;
   readonly #options: DecodeOptions;
   readonly #maxInFlight: number;
-  readonly #pending: Entry[] = [];
+  readonly #pending = new Fifo<Entry>();
   #inFlight = 0;
   /** When the last batch was handed out: the caller's time per batch runs from there to the next shift(). */
   #handedAt = -1;
+  /** The `seq` of the next batch added. */
+  #seq = 0;
+  /** Read-ahead batches whose jobs the workers still have to do (see Entry.open). */
+  #open = 0;
+  /** No batch before this `seq` can be taken back from the pool (see #victim). */
+  #victimSeq = 0;
+  /** @internal For tests: batches #victim has looked at, in all. */
+  _looked = 0;
 
   /** Whether the caller's thread may decode queued batches itself (see #help). */
   readonly #callerHelps: boolean;
@@ -81,7 +95,7 @@ export class BatchReadAhead {
 
   /** Adds the complete batch `bytes` found at `position`; compressed, it goes to a worker now. */
   add(bytes: Uint8Array, position: number): void {
-    const entry = this.#start(bytes, position);
+    const entry = this.#start(bytes, position, this.#seq++);
     this.#inFlight += entry.weight;
     this.#pending.push(entry);
   }
@@ -93,6 +107,7 @@ export class BatchReadAhead {
     const entry = this.#pending.shift();
     if (entry === undefined) return undefined;
     this.#inFlight -= entry.weight;
+    this.#uncount(entry);
     return {
       position: entry.position,
       byteLength: entry.bytes.length,
@@ -108,16 +123,23 @@ export class BatchReadAhead {
 
   /** Releases what was read ahead and not taken (on a break, an error or a stop). */
   async clear(): Promise<void> {
-    for (const e of this.#pending.splice(0)) await dispose(e);
+    const entries = this.#pending.drain();
+    for (const e of entries) this.#uncount(e);
     this.#inFlight = 0;
+    for (const e of entries) await dispose(e);
   }
 
-  /** Sends a compressed v2 batch to the pool (records section, CRC checked there); other batches wait for their turn. */
-  #start(bytes: Uint8Array, position: number): Entry {
-    const entry: Entry = { bytes, position, weight: bytes.length };
+  /**
+   * Sends a compressed v2 batch to the pool (records section, CRC checked there); other batches,
+   * and those too small to be worth a worker (small-batches.ts), wait for their turn.
+   */
+  #start(bytes: Uint8Array, position: number, seq: number): Entry {
+    const entry: Entry = { bytes, position, seq, weight: bytes.length };
     if (this.#pool === undefined || bytes.length < RECORDS || bytes[MAGIC] !== CURRENT_MAGIC) return entry;
     const type = bytes[ATTRIBUTES + 1] & 7;
     if (type === 0 || type > 4) return entry;
+    const codec = codecForType(type);
+    if (!this.#pool._sends(codec.name, bytes.length - RECORDS)) return entry;
     const o = this.#options;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const crc = o.verifyCrc === false ? undefined : dv.getUint32(CRC);
@@ -131,13 +153,16 @@ export class BatchReadAhead {
         }
       : undefined;
     const helped = this.#callerHelps && this.#pool._helping() !== 'never';
-    const job = this.#pool._submit(codecForType(type), bytes.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, crc, o.arena, o.maxOutputBytes, records, helped);
+    const job = this.#pool._submit(codec, bytes.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, crc, o.arena, o.maxOutputBytes, records, helped);
     // Settled in turn by #finish (or dispose); never an unhandled rejection meanwhile.
-    job.outcome.then(
-      () => (entry.settled = true),
-      () => (entry.settled = true),
-    );
+    const settle = (): void => {
+      entry.settled = true;
+      this.#uncount(entry);
+    };
+    job.outcome.then(settle, settle);
     entry.job = job.outcome;
+    entry.open = true;
+    this.#open++;
     entry.withdraw = job.withdraw;
     entry.weight += job.reservedBytes;
     // An index with no room in the lease comes in an ArrayBuffer of its own. The worker indexes
@@ -155,7 +180,7 @@ export class BatchReadAhead {
       if ('batch' in entry.done) return entry.done.batch;
       throw entry.done.error;
     }
-    if (entry.job === undefined) return decodeRecordBatchWith(entry.bytes, options, noDecompress);
+    if (entry.job === undefined) return decodeRecordBatch(entry.bytes, options); // not sent: decoded here, in its turn
     let outcome: JobOutcome | undefined;
     let failure: unknown;
     try {
@@ -164,7 +189,7 @@ export class BatchReadAhead {
       failure = err;
     }
     // A mismatch: decode with the check on, which throws the synchronous decoder's CRC error.
-    if (outcome?.crcMismatch) return decodeRecordBatchWith(entry.bytes, { ...options, verifyCrc: true }, noDecompress);
+    if (outcome?.crcMismatch) return decodeRecordBatch(entry.bytes, { ...options, verifyCrc: true });
     let taken = false;
     const handOver: RecordsDecompressor = () => {
       taken = true;
@@ -195,22 +220,18 @@ export class BatchReadAhead {
     await undefined; // lets an already-settled job say so
     const t = pool._times;
     while (!settled) {
-      let jobsLeft = 1;
-      let victim: Entry | undefined;
-      for (const e of this.#pending) {
-        if (e.job === undefined || e.settled || e.done !== undefined) continue;
-        jobsLeft++;
-        victim ??= e.withdraw !== undefined ? e : undefined;
-      }
-      if (victim === undefined) return;
       if (mode === 'policy') {
         if (t.jobMs === undefined || t.consumeMs === undefined) return;
+        const jobsLeft = this.#open + 1;
         if (!shouldHelp({ jobsLeft, batchesLeft: this.#pending.length + 1, workers: pool.workers, jobMs: t.jobMs, consumeMs: t.consumeMs, helpMs: t.helpMs ?? t.jobMs })) return;
       }
+      const victim = this.#victim();
+      if (victim === undefined) return;
       const withdraw = victim.withdraw!;
       victim.withdraw = undefined;
       if (!withdraw()) continue; // a worker has it already
       victim.job = undefined;
+      this.#uncount(victim);
       const t0 = performance.now();
       try {
         victim.done = { batch: decodeRecordBatch(victim.bytes, { ...this.#options, basePosition: victim.position }) };
@@ -221,11 +242,32 @@ export class BatchReadAhead {
       await new Promise(setImmediate); // the workers' answers that came meanwhile
     }
   }
-}
 
-const noDecompress: RecordsDecompressor = () => {
-  throw new Error('kafka-arena internal: a batch sent to no worker needed decompression');
-};
+  /**
+   * The oldest batch read ahead whose job may still be queued in the pool. Whatever makes a
+   * batch unfit (no job, its job settled or taken back, a failed withdraw) is for good, so the
+   * search resumes where the last one stopped: each batch is looked at about once, however
+   * many times the caller waits.
+   */
+  #victim(): Entry | undefined {
+    const p = this.#pending;
+    const first = p.peek();
+    if (first === undefined) return undefined;
+    let i = Math.max(0, this.#victimSeq - first.seq);
+    const from = i;
+    let e = p.at(i);
+    while (e !== undefined && (e.withdraw === undefined || e.settled || e.done !== undefined)) e = p.at(++i);
+    this._looked += i - from + 1;
+    this.#victimSeq = e !== undefined ? e.seq : this.#seq;
+    return e;
+  }
+
+  #uncount(entry: Entry): void {
+    if (entry.open !== true) return;
+    entry.open = false;
+    this.#open--;
+  }
+}
 
 async function dispose(entry: Entry): Promise<void> {
   if (entry.done !== undefined && 'batch' in entry.done) entry.done.batch.release();

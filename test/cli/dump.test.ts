@@ -9,6 +9,8 @@ import type { CompressionName } from '../../src/protocol/compression';
 import { crc32c } from '../../src/protocol/crc32c';
 import { zstd } from '../../src/codecs/zstd';
 import * as L from '../../src/protocol/layout';
+import { POOL_MIN_BYTES } from '../../src/pool/small-batches';
+import { prng } from '../support/random';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const CODECS: CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -281,30 +283,41 @@ function fixCrc(buf: Buffer, start: number): void {
   buf.writeUInt32BE(crc32c(buf, start + L.CRC_START, end), start + L.CRC);
 }
 
-/** 20 batches of 8-25 KiB of JSON in every codec, offsets continuing: enough to keep a read-ahead busy. */
-function mixedSegment(): { bytes: Buffer; starts: number[]; codecs: CompressionName[] } {
+/**
+ * 20 batches in every codec, offsets continuing: enough to keep a read-ahead busy. The first
+ * five and every third are large (~200 KiB of JSON with random base64 in it, which hardly
+ * compresses), so they go to the workers; the others (8-25 KiB of repetitive JSON) are below the
+ * pool's threshold and decoded on the main thread, in their turn.
+ */
+function mixedSegment(): { bytes: Buffer; starts: number[]; codecs: CompressionName[]; large: boolean[] } {
   const parts: Buffer[] = [];
   const starts: number[] = [];
   const codecs: CompressionName[] = [];
+  const large: boolean[] = [];
+  const rand = prng(5);
+  const noise = (n: number): string => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256))).toString('base64');
   let pos = 0;
   let offset = 0n;
   for (let i = 0; i < 20; i++) {
     const compression = CODECS[i % CODECS.length];
-    const n = 30 + ((i * 37) % 60);
+    const big = i < 5 || i % 3 === 0;
+    const n = (big ? 500 : 30) + ((i * 37) % 60);
     const recs = Array.from({ length: n }, (_, j) => ({
       key: j % 7 === 0 ? null : `user-${(i * 31 + j) % 97}`,
-      value: JSON.stringify({ i, j, type: ['view', 'click', 'buy'][j % 3], pad: 'x'.repeat(200 + ((i + j) % 50)) }),
+      value: JSON.stringify({ i, j, type: ['view', 'click', 'buy'][j % 3], pad: big ? noise(300) : 'x'.repeat(200 + ((i + j) % 50)) }),
       timestamp: 1_700_000_000_000 + i * 1000 + j,
       headers: j % 5 === 0 ? { source: compression, bin: Buffer.from([j & 0xff, 0xfe]) } : undefined,
     }));
     const b = encodeRecordBatch(recs, { compression, baseOffset: offset });
+    if (compression !== 'none') assert.equal(b.length - L.RECORDS >= POOL_MIN_BYTES[compression], big, `batch ${i} (${compression}): ${b.length - L.RECORDS} compressed bytes`);
     starts.push(pos);
     codecs.push(compression);
+    large.push(big);
     parts.push(b);
     pos += b.length;
     offset += BigInt(n);
   }
-  return { bytes: Buffer.concat(parts), starts, codecs };
+  return { bytes: Buffer.concat(parts), starts, codecs, large };
 }
 
 test('--workers 2 prints exactly what --workers 0 prints: every codec, every format, --no-crc, stdin', () => {
@@ -323,8 +336,9 @@ test('--workers 2 prints exactly what --workers 0 prints: every codec, every for
 });
 
 test('--workers 2 reports and skips corrupt batches, and stops, exactly as --workers 0 does', () => {
-  const { bytes, starts, codecs } = mixedSegment();
+  const { bytes, starts, codecs, large } = mixedSegment();
   assert.deepEqual(codecs.slice(0, 5), CODECS);
+  assert.deepEqual(large.slice(0, 5), [true, true, true, true, true]);
   // Damage that is skipped, one batch each (the codec cycles none, gzip, snappy, lz4, zstd), in file order.
   const skips = Buffer.from(bytes);
   const reports: RegExp[] = [];

@@ -46,7 +46,7 @@ const EXAMPLES: Example[] = [
   { file: 'codecs.ts', expect: [/^zstd: \d+ bytes -> 14000 \(exact size 14000\)$/m, /^lz4: round trip ok$/m, /^after release: ERR_LEASE_RELEASED$/m] },
   { file: 'record-batches.js', expect: [/^batch at offset 100: 20 records, zstd, transactional$/m, /^120 records, 30 purchases$/m, /^encoded \d+ bytes; decoded back: k=v trace=abc$/m] },
   { file: 'arena.js', expect: [/^after release the old view has length 0$/m, /^releasing again: ERR_DOUBLE_RELEASE$/m, /^tryAcquire\(8 MiB\) over the budget: undefined$/m, /^queue: 20 items, sum 190, highest \d+ bytes queued$/m, /bytes leased now$/m] },
-  { file: 'worker-pool.js', expect: [/^one batch on a worker: 194557 bytes, same as the input: true$/m, /^10000 records in order, 3334 purchases; arena leased now 0 bytes$/m] },
+  { file: 'worker-pool.js', expect: [/^one batch on a worker: 194557 bytes, same as the input: true$/m, /^100000 records in order, 33334 purchases; arena leased now 0 bytes$/m] },
   { file: 'data/make-sample-segment.js', expect: [] }, // checked below
 ];
 

@@ -10,6 +10,8 @@ import { Arena, codecs, crc32c, decodeRecordBatches, encodeRecordBatch, Lease, W
 import { classSize } from '../../src/arena/size-classes';
 import { ATTRIBUTES, BASE_TIMESTAMP, CRC, MAX_TIMESTAMP, RECORD_COUNT, RECORDS } from '../../src/protocol/layout';
 import { INDEX_BYTES_PER_RECORD, type IndexedBatchHeader, type RecordIndex } from '../../src/protocol/record-index';
+import { BatchReadAhead } from '../../src/pool/read-ahead';
+import { POOL_MIN_BYTES } from '../../src/pool/small-batches';
 import { prng } from '../support/random';
 
 const KINDS: CompressionName[] = ['zstd', 'none', 'lz4', 'gzip', 'snappy'];
@@ -119,6 +121,7 @@ for (const [indexing, helping] of [
     const pool = new WorkerPool({ workers: 2 });
     pool._setIndexing(indexing);
     pool._setHelping(helping);
+    pool._setSmallOnMain(false); // every compressed batch to the workers, however small
     after(() => pool.close());
 
     test('records malformed inside a compressed batch: the same records, then the same error at the same record, as the sync decoder', async () => {
@@ -350,8 +353,59 @@ for (const [indexing, helping] of [
   });
 }
 
+describe('WorkerPool.decodeRecordBatches: small batches', () => {
+  test('from the threshold up a batch goes to the workers, below it the caller decodes it in its turn: the same batches either way', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    try {
+      for (const c of ['zstd', 'lz4', 'snappy', 'gzip'] as const) {
+        assert.equal(pool._sends(c, POOL_MIN_BYTES[c]), true);
+        assert.equal(pool._sends(c, POOL_MIN_BYTES[c] - 1), false);
+      }
+      // Per codec a small batch (repetitive JSON) and a large one (random base64, which hardly compresses).
+      const rand = prng(21);
+      const noise = (n: number): string => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256))).toString('base64');
+      const parts: Buffer[] = [];
+      let large = 0;
+      let offset = 0n;
+      for (const compression of ['zstd', 'lz4', 'snappy', 'gzip', 'none'] as const) {
+        for (const big of [false, true]) {
+          const recs = Array.from({ length: big ? 400 : 50 }, (_, i) => ({ key: `k${i}`, value: big ? noise(400) : `{"i":${i},"pad":"${'s'.repeat(60)}"}` }));
+          const b = encodeRecordBatch(recs, { compression, baseOffset: offset });
+          offset += BigInt(recs.length);
+          const section = b.length - RECORDS;
+          if (compression !== 'none') {
+            assert.equal(section >= POOL_MIN_BYTES[compression], big, `${compression}: a ${big ? 'large' : 'small'} batch has ${section} compressed bytes`);
+            if (big) large++;
+          }
+          parts.push(b);
+        }
+      }
+      const bytes = Buffer.concat(parts);
+      const want = syncDescription(bytes, arena);
+      for (const callerHelps of [false, true]) {
+        const before = pool.stats().completed;
+        const got: unknown[] = [];
+        for await (const b of pool.decodeRecordBatches(bytes, { arena, callerHelps })) {
+          got.push(describeBatch(b));
+          b.release();
+        }
+        assert.deepEqual(got, want.batches);
+        const onWorker = pool.stats().completed - before;
+        assert.ok(onWorker <= large, `${onWorker} batches on the worker, ${large} large ones`);
+        if (!callerHelps) assert.equal(onWorker, large);
+      }
+      assert.equal(arena.leasedBytes, 0);
+    } finally {
+      arena.close();
+      await pool.close();
+    }
+  });
+});
+
 describe('WorkerPool: where the record index travels', () => {
   const pool = new WorkerPool({ workers: 1 });
+  pool._setSmallOnMain(false);
   after(() => pool.close());
   const recs = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: `{"i":${i},"pad":"${'q'.repeat(100 + (i % 50))}"}`, timestamp: 1_700_000_000_000 + i }));
   const batch = encodeRecordBatch(recs, { compression: 'zstd', baseOffset: 10n });
@@ -425,6 +479,7 @@ describe('WorkerPool.decodeRecordBatches: the caller decodes queued batches itse
   test('greedy: some batches come from the caller, the rest from the workers, all equal to the sync decoder\'s, the budget all back', async () => {
     const pool = new WorkerPool({ workers: 1 });
     pool._setHelping('greedy');
+    pool._setSmallOnMain(false);
     const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
     try {
       const { bytes } = segment(11, 24);
@@ -451,6 +506,7 @@ describe('WorkerPool.decodeRecordBatches: the caller decodes queued batches itse
 
   test('not unless asked (callerHelps): every compressed batch goes to the worker', async () => {
     const pool = new WorkerPool({ workers: 1 });
+    pool._setSmallOnMain(false);
     const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
     try {
       const { bytes } = segment(13, 24);
@@ -475,6 +531,41 @@ describe('WorkerPool.decodeRecordBatches: the caller decodes queued batches itse
       assert.equal(pools[1]._helping(), 'greedy');
     } finally {
       await Promise.all(pools.map((p) => p.close()));
+    }
+  });
+
+  test('many tiny batches: the search for a batch to take back looks at each batch a few times, not at all of them on every wait', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    pool._setHelping('greedy');
+    pool._setSmallOnMain(false);
+    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+    const n = 6000;
+    try {
+      const ahead = new BatchReadAhead(pool, { arena }, 1 << 30, true);
+      let position = 0;
+      for (let i = 0; i < n; i++) {
+        const bytes = encodeRecordBatch([{ value: `{"i":${i}}` }], { compression: 'zstd', baseOffset: BigInt(i) });
+        assert.ok(ahead.wantsMore);
+        ahead.add(bytes, position);
+        position += bytes.length;
+      }
+      const before = pool.stats().completed;
+      const offsets: bigint[] = [];
+      for (let next = ahead.shift(); next !== undefined; next = ahead.shift()) {
+        const batch = await next.decode();
+        offsets.push(batch.baseOffset);
+        batch.release();
+      }
+      assert.deepEqual(offsets, Array.from({ length: n }, (_, i) => BigInt(i)));
+      const onWorker = pool.stats().completed - before;
+      assert.ok(onWorker < n, 'the caller decoded none: the search never ran');
+      // Each search resumes where the last stopped: at most every batch once, plus one per search
+      // (a wait or a batch taken back). Scanning all read-ahead batches per wait is ~n²/2.
+      assert.ok(ahead._looked <= 3 * n, `${ahead._looked} batches looked at for ${n} batches`);
+      assert.equal(arena.leasedBytes, 0);
+    } finally {
+      arena.close();
+      await pool.close();
     }
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { CompressionCodecs, Kafka } from 'kafkajs';
 import { Arena, WorkerPool, type CodecName } from '../../src';
 import { arenaConsumer, codecStats, registerCodecs } from '../../src/kafkajs';
-import { POOL_MIN_BYTES } from '../../src/pool/kafkajs';
+import { POOL_MIN_BYTES } from '../../src/pool/small-batches';
 import { brokerSkipReason, kafkajsClientConfig, kafkajsConsumerConfig, startBroker, uniqueName, waitUntil, type Broker } from '../broker/harness';
 import { kcatProduce } from '../broker/kcat';
 import { checksum, errorLog, jsonEvent, Ledger, prng } from '../kafkajs/broker-support';

@@ -155,6 +155,47 @@ describe('WorkerPool.decompress', () => {
   });
 });
 
+describe('WorkerPool: 100k jobs at once', () => {
+  const N = 100_000;
+  const data = Buffer.from('a small message, '.repeat(8));
+  const input = codecs.zstd.compress(data);
+
+  test(`${N} jobs queued at once: each answered with its own output, the budget all back`, async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const arena = new Arena({ maxBytes: 2 ** 31, trimIntervalMs: 0 });
+    try {
+      const t0 = performance.now();
+      const jobs = Array.from({ length: N }, () => pool.decompress('zstd', input, { arena }));
+      assert.equal(pool.stats().queued + pool.stats().inFlight, N);
+      const leases = await Promise.all(jobs);
+      console.log(`# ${N} jobs answered: ${(performance.now() - t0).toFixed(0)} ms`);
+      for (const l of leases) if (!l.bytes.equals(data)) assert.fail('a job gave the wrong bytes');
+      for (const l of leases) l.release();
+      assert.equal(arena.leasedBytes, 0);
+      assert.equal(pool.stats().queued, 0);
+    } finally {
+      await pool.close();
+      arena.close();
+    }
+  });
+
+  test(`close() with ${N} jobs queued: every one rejects with ERR_POOL_CLOSED, the budget all back`, async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const arena = new Arena({ maxBytes: 2 ** 31, trimIntervalMs: 0 });
+    const jobs = Array.from({ length: N }, () => pool.decompress('zstd', input, { arena }));
+    const settling = Promise.allSettled(jobs);
+    const t0 = performance.now();
+    await pool.close();
+    const settled = await settling;
+    console.log(`# close() with ${N} jobs: ${(performance.now() - t0).toFixed(0)} ms`);
+    const codes = new Set(settled.map((r) => (r.status === 'rejected' ? (r.reason as PoolError).code : 'fulfilled')));
+    assert.deepEqual([...codes], ['ERR_POOL_CLOSED']);
+    assert.equal(arena.leasedBytes, 0);
+    assert.equal(arena.stats().leasedCount, 0);
+    arena.close();
+  });
+});
+
 describe('WorkerPool: crashes and close()', () => {
   test('process.exit in a worker: its jobs reject with ERR_WORKER_EXITED, leases credited back, the worker is replaced', async () => {
     const pool = new WorkerPool({ workers: 1 });
