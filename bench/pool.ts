@@ -237,8 +237,16 @@ function syncThreads(threads: number, bytes: Uint8Array): { call(): Promise<void
     });`;
   const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: { src: join(__dirname, '..', 'src'), bytes: new Uint8Array(bytes) } }));
   const once = (w: Worker) => new Promise<void>((resolve, reject) => {
-    w.once('message', () => resolve());
-    w.once('error', reject);
+    const fail = (err: Error): void => {
+      w.off('message', done);
+      reject(err);
+    };
+    const done = (): void => {
+      w.off('error', fail); // one listener per call would pile up on the worker
+      resolve();
+    };
+    w.once('message', done);
+    w.once('error', fail);
     w.postMessage(0);
   });
   return {
