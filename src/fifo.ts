@@ -50,8 +50,4 @@ export class Fifo<T> {
     this.#head = 0;
     return items;
   }
-
-  *[Symbol.iterator](): Iterator<T> {
-    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T;
-  }
 }

@@ -33,7 +33,9 @@ interface Pusher<T> {
 export class ByteQueue<T> implements AsyncIterable<T> {
   readonly capacityBytes: number;
   readonly #sizeOf: (item: T) => number;
-  readonly #items = new Fifo<{ item: T; size: number }>();
+  readonly #items = new Fifo<T>();
+  /** The bytes each queued item counts for, parallel to `#items`. */
+  readonly #sizes = new Fifo<number>();
   #bytes = 0;
   #closed = false;
   readonly #pushers = new WaiterQueue<Pusher<T>>();
@@ -117,7 +119,8 @@ export class ByteQueue<T> implements AsyncIterable<T> {
 
   /** Removes and returns every queued item (for example to release their leases on shutdown). */
   drain(): T[] {
-    const items = this.#items.drain().map((e) => e.item);
+    const items = this.#items.drain();
+    this.#sizes.drain();
     this.#bytes = 0;
     this.#wakePushers();
     return items;
@@ -147,14 +150,15 @@ export class ByteQueue<T> implements AsyncIterable<T> {
       shifter(item);
       return;
     }
-    this.#items.push({ item, size });
+    this.#items.push(item);
+    this.#sizes.push(size);
     this.#bytes += size;
     if (this.#bytes > this.#highWater) this.#highWater = this.#bytes;
   }
 
   #dequeue(): T {
-    const { item, size } = this.#items.shift()!;
-    this.#bytes -= size;
+    const item = this.#items.shift()!;
+    this.#bytes -= this.#sizes.shift()!;
     this.#wakePushers();
     return item;
   }

@@ -42,9 +42,10 @@ export interface AheadBatch {
  * one behind `pool.decodeRecordBatches` and `kafka-arena dump --workers`: a compressed batch is
  * sent to the workers when it is added (its CRC-32C checked there) and comes out, in turn, as
  * the synchronous decoder's own batch object or error; one too small to be worth a worker
- * (small-batches.ts) is decoded on the caller's thread in its turn, like an uncompressed one. The caller frames the batches and asks
- * `wantsMore` before adding one: the next batch always, more while the bytes held (batches and
- * their leases) stay under `maxInFlightBytes` and the arena, if any, has room.
+ * (small-batches.ts) is decoded on the caller's thread in its turn, like an uncompressed one.
+ * The caller frames the batches and asks `wantsMore` before adding one: the next batch always,
+ * more while the bytes held (batches and their leases) stay under `maxInFlightBytes` and the
+ * arena, if any, has room.
  *
  * With `callerHelps`, when the caller waits for a batch and the pool leaves it a core (fewer
  * workers than cores), it may take a later batch that no worker has started back from the pool
