@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -63,13 +64,35 @@ async function consume(options: ArenaOptions, write: (value: Buffer, index: numb
   return index;
 }
 
-async function viaFile(options: ArenaOptions): Promise<{ records: number; contaminated: number }> {
+/**
+ * Occupies every thread of libuv's pool with a read from an empty FIFO, so file writes queued
+ * after it run only once the returned function is called: a busy thread pool, made certain.
+ */
+function holdThreadPool(): () => Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ka-fifo-'));
+  const fifo = path.join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const fd = fs.openSync(fifo, 'r+'); // read-write: the open does not wait for a writer
+  const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const reads = Array.from({ length: threads }, () => new Promise<void>((resolve) => fs.read(fd, Buffer.alloc(1), 0, 1, null, () => resolve())));
+  return async () => {
+    fs.writeSync(fd, Buffer.alloc(threads));
+    await Promise.all(reads);
+    fs.closeSync(fd);
+    fs.rmSync(dir, { recursive: true });
+  };
+}
+
+/** Writes every value to a file at its record's place; with `busyPool` the writes wait for the whole consume. */
+async function viaFile(options: ArenaOptions, busyPool = false): Promise<{ records: number; contaminated: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ka-io-'));
   const fd = fs.openSync(path.join(dir, 'out'), 'w+');
   const pending: Array<Promise<void>> = [];
+  const free = busyPool ? holdThreadPool() : async () => {};
   const records = await consume(options, (value, i) => {
     pending.push(new Promise((resolve) => fs.write(fd, value, 0, value.length, i * SIZE, () => resolve())));
   });
+  await free();
   await Promise.all(pending);
   const out = fs.readFileSync(path.join(dir, 'out'));
   fs.closeSync(fd);
@@ -143,15 +166,13 @@ test("un-awaited socket.write from eachMessage, peer reading at once or after a 
 });
 
 test('the same writes with the release policy off (reuse at once, no poison) do hand out other records’ bytes', async () => {
-  // The control: without the policy the hazard is real, so the tests above can fail.
-  // Whether a file write runs before the reuse depends on the thread pool's timing (0 to 159 of
-  // 384 records in runs here), so the file control gets a few tries; one contaminated try proves
-  // the detector sees the hazard.
-  const tries: number[] = [];
-  for (let i = 0; i < 8 && !tries.some((n) => n > 0); i++) {
-    tries.push((await viaFile({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false })).contaminated);
-  }
-  assert.ok(tries.some((n) => n > 0), `fs.write: no contamination in ${tries.length} tries (${tries.join(', ')})`);
+  // The control: without the policy the hazard is real, so the tests above can fail. Whether a
+  // file write runs before the reuse depends on the thread pool's timing (an earlier version that
+  // left it to chance saw no contamination in 8 tries on CI), so here the pool is held busy until
+  // the consume ends: every write then reads memory that later records have reused.
+  const off = await viaFile({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false }, true);
+  assert.equal(off.records, FETCHES * 2 * PER_BATCH);
+  assert.ok(off.contaminated > 0, `fs.write: ${off.contaminated} of ${off.records} records hold another record's bytes`);
   const offSocket = await viaSocket({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false }, 40);
   assert.ok(offSocket.contaminated > 0, `socket.write: ${offSocket.contaminated} tags out of place`);
 });
