@@ -79,13 +79,20 @@ const PER_WORKER = 2;
 const PER_WORKER_HELPED = 3;
 /**
  * Input staging buffers come back from the workers and are reused: a fresh ArrayBuffer for each
- * copy costs its page faults, several times the copy itself at batch sizes (docs/pool.md).
- * Buffers above MAX_STAGING_BYTES are not kept, nor more than MAX_IDLE_STAGING_BYTES in all
- * (compressed inputs of a read-ahead's worth of batches).
+ * copy costs its page faults, several times the copy itself at batch sizes (docs/pool.md). Their
+ * sizes are powers of two from MIN_STAGING_BYTES, so an idle one is found without a search and a
+ * queued job's copy holds at most twice its input. Buffers above MAX_STAGING_BYTES are not kept,
+ * nor more than MAX_IDLE_STAGING_BYTES in all (compressed inputs of a read-ahead's worth of batches).
  */
+const MIN_STAGING_BYTES = 256;
 const MAX_STAGING_BYTES = 8 * 1024 * 1024;
 const MAX_IDLE_STAGING_BYTES = 32 * 1024 * 1024;
 const WORKER_FILE = join(__dirname, 'worker.js');
+
+/** The staging class of an input of `n` bytes: the power of two that holds it, at least MIN_STAGING_BYTES. */
+function stagingSize(n: number): number {
+  return n <= MIN_STAGING_BYTES ? MIN_STAGING_BYTES : 2 ** (32 - Math.clz32(n - 1));
+}
 
 /**
  * Worker threads that decompress off the main thread, into arena leases.
@@ -109,8 +116,8 @@ export class WorkerPool {
   readonly #queue = new Fifo<Job>();
   /** Withdrawn jobs still in `#queue`. */
   #withdrawn = 0;
-  /** Idle input staging buffers, returned by the workers. */
-  readonly #staging: ArrayBuffer[] = [];
+  /** Idle input staging buffers, returned by the workers, by size; the last returned goes first. */
+  readonly #staging = new Map<number, ArrayBuffer[]>();
   #stagingBytes = 0;
   #nextId = 1;
   #closed = false;
@@ -315,25 +322,25 @@ export class WorkerPool {
     }
   }
 
-  /** A staging view of `n` bytes: the smallest idle buffer that holds it (and is at most 4x), or a new one. */
+  /** A staging view of `n` bytes: an idle buffer of its size class, or a new one. */
   #stage(n: number): Uint8Array {
-    let best = -1;
-    for (let i = 0; i < this.#staging.length; i++) {
-      const c = this.#staging[i].byteLength;
-      if (c >= n && c <= 4 * n + 65536 && (best < 0 || c < this.#staging[best].byteLength)) best = i;
-    }
-    if (best < 0) return new Uint8Array(new ArrayBuffer(Math.max(n, 4096)), 0, n);
-    const [buffer] = this.#staging.splice(best, 1);
-    this.#stagingBytes -= buffer.byteLength;
-    return new Uint8Array(buffer, 0, n);
+    if (n > MAX_STAGING_BYTES) return new Uint8Array(n);
+    const size = stagingSize(n);
+    const idle = this.#staging.get(size)?.pop();
+    if (idle === undefined) return new Uint8Array(new ArrayBuffer(size), 0, n);
+    this.#stagingBytes -= size;
+    return new Uint8Array(idle, 0, n);
   }
 
-  /** Keeps an input staging buffer for reuse: enough for a read-ahead's worth of jobs, the oldest going first beyond that. */
+  /** Keeps an input staging buffer for reuse while the idle ones stay under MAX_IDLE_STAGING_BYTES. */
   #unstage(buffer: ArrayBuffer | undefined): void {
-    if (buffer === undefined || buffer.byteLength > MAX_STAGING_BYTES) return;
-    this.#staging.push(buffer);
-    this.#stagingBytes += buffer.byteLength;
-    while (this.#stagingBytes > MAX_IDLE_STAGING_BYTES) this.#stagingBytes -= this.#staging.shift()!.byteLength;
+    const size = buffer?.byteLength ?? 0;
+    if (buffer === undefined || size > MAX_STAGING_BYTES || size !== stagingSize(size)) return;
+    if (this.#stagingBytes + size > MAX_IDLE_STAGING_BYTES) return;
+    let idle = this.#staging.get(size);
+    if (idle === undefined) this.#staging.set(size, (idle = []));
+    idle.push(buffer);
+    this.#stagingBytes += size;
   }
 
   #onResult(slot: Slot, msg: ResultMessage): void {

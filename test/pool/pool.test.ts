@@ -179,6 +179,24 @@ describe('WorkerPool: 100k jobs at once', () => {
     }
   });
 
+  test(`${N} tiny jobs queued: the copies of their inputs hold at most twice the input and 256 bytes each`, async () => {
+    // The input is copied when the job is queued (the caller may reuse its buffer at once); a copy
+    // that rounds every input up to a page would hold 400 MiB here, outside any budget.
+    const pool = new WorkerPool({ workers: 1 });
+    try {
+      await collect(); // what earlier tests left would otherwise be freed here and hide the copies
+      const before = process.memoryUsage().arrayBuffers;
+      const jobs = Array.from({ length: N }, () => pool.decompress('zstd', input));
+      const held = process.memoryUsage().arrayBuffers - before;
+      const limit = N * (2 * input.length + 256);
+      console.log(`# ${N} queued jobs of ${input.length} input bytes: ${(held / 2 ** 20).toFixed(1)} MiB of ArrayBuffers (limit ${(limit / 2 ** 20).toFixed(1)} MiB)`);
+      assert.ok(held <= limit, `${held} bytes held for ${N} queued inputs of ${input.length} bytes`);
+      for (const out of await Promise.all(jobs)) if (!out.equals(data)) assert.fail('a job gave the wrong bytes');
+    } finally {
+      await pool.close();
+    }
+  });
+
   test(`close() with ${N} jobs queued: every one rejects with ERR_POOL_CLOSED, the budget all back`, async () => {
     const pool = new WorkerPool({ workers: 1 });
     const arena = new Arena({ maxBytes: 2 ** 31, trimIntervalMs: 0 });
