@@ -3,7 +3,7 @@
  * order, from a buffer or from chunks cut anywhere; the same errors at the same batch; the
  * read-ahead's memory given back on early exit and on error.
  */
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { Arena, codecs, crc32c, decodeRecordBatches, encodeRecordBatch, Lease, WorkerPool, type CodecName, type CompressionName, type RecordBatch } from '../../src';
@@ -118,10 +118,13 @@ for (const [indexing, helping] of [
   ['never', 'greedy'],
 ] as const) {
   describe(`WorkerPool.decodeRecordBatches (records indexed on the worker: ${indexing}; the caller helps: ${helping})`, () => {
-    const pool = new WorkerPool({ workers: 2 });
-    pool._setIndexing(indexing);
-    pool._setHelping(helping);
-    pool._setSmallOnMain(false); // every compressed batch to the workers, however small
+    let pool!: WorkerPool; // made in before(): see 'where the record index travels'
+    before(() => {
+      pool = new WorkerPool({ workers: 2 });
+      pool._setIndexing(indexing);
+      pool._setHelping(helping);
+      pool._setSmallOnMain(false); // every compressed batch to the workers, however small
+    });
     after(() => pool.close());
 
     test('records malformed inside a compressed batch: the same records, then the same error at the same record, as the sync decoder', async () => {
@@ -404,8 +407,13 @@ describe('WorkerPool.decodeRecordBatches: small batches', () => {
 });
 
 describe('WorkerPool: where the record index travels', () => {
-  const pool = new WorkerPool({ workers: 1 });
-  pool._setSmallOnMain(false);
+  // Made in before(), not here: a run filtered to other tests skips after(), and the workers
+  // would keep the process alive.
+  let pool!: WorkerPool;
+  before(() => {
+    pool = new WorkerPool({ workers: 1 });
+    pool._setSmallOnMain(false);
+  });
   after(() => pool.close());
   const recs = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: `{"i":${i},"pad":"${'q'.repeat(100 + (i % 50))}"}`, timestamp: 1_700_000_000_000 + i }));
   const batch = encodeRecordBatch(recs, { compression: 'zstd', baseOffset: 10n });
