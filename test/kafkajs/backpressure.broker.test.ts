@@ -214,9 +214,10 @@ describe('kafkajs adapter memory bounds on the mock broker', { skip, concurrency
           bReceived += batch.messages.length;
         },
       });
-      await waitUntil(() => aJoins.length >= 2, 30000, 'the rebalance B causes');
-      const mine = aJoins[aJoins.length - 1]![topic] ?? [];
-      assert.ok(mine.length > 0 && mine.length < PARTITIONS, `A shares the partitions: ${JSON.stringify(mine)}`);
+      // A join after the first where A holds some of the partitions, not necessarily the latest:
+      // if B's sync times out (see below), A's next join takes every partition back.
+      const shares = (j: Record<string, number[]>) => (j[topic] ?? []).length > 0 && (j[topic] ?? []).length < PARTITIONS;
+      await waitUntil(() => aJoins.slice(1).some(shares), 30000, 'the rebalance B causes, after which A holds some of the partitions');
       // Still paused for memory (the retained batches hold more than lowWater), over A's new assignment.
       assert.ok(helper.stats().paused, 'A is still paused for memory after the rebalance');
       open();

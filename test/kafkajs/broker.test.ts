@@ -159,7 +159,7 @@ describe('kafkajs codecs against librdkafka through the mock broker', { skip, co
             partition: p,
             codec,
             messages: values,
-            properties: { 'batch.num.messages': 64, 'linger.ms': 100 },
+            properties: { 'batch.num.messages': 64, 'linger.ms': 1000 },
           });
           if (codec === 'zstd' && p === 0) {
             // The record after it lands in a batch of its own: compressible, so kcat compresses it too.
@@ -296,7 +296,7 @@ describe('kafkajs codecs against librdkafka through the mock broker', { skip, co
         codec,
         messages: records,
         // Full batches (see above): every one of them must come out compressed.
-        properties: { 'batch.num.messages': 50, 'linger.ms': 100 },
+        properties: { 'batch.num.messages': 50, 'linger.ms': 1000 },
       });
       const batches = await rawBatches(broker, topic, 0);
       assert.ok(batches.length >= 4, `${codec}: ${batches.length} batches`);
