@@ -55,12 +55,13 @@ test('graveyard: memory taken back is the oldest released (FIFO), also after a t
 });
 
 test('graveyard: a trimmed buffer is freed when its own quarantine ends, not when a newer one’s does', async () => {
-  // P released at 0, Q at ~300 ms; quarantine 600 ms: P is due at ~600, Q at ~900.
-  const { arena, settle } = pooledThenHeld(600, 300, false);
+  // P released at 0, Q at ~600 ms; quarantine 1200 ms: P is due at ~1200, Q at ~1800. The check
+  // at ~1500 has 300 ms on either side for late timers on a loaded machine.
+  const { arena, settle } = pooledThenHeld(1200, 600, false);
   await settle;
-  await sleep(450); // ~750 ms after P's release
+  await sleep(900); // ~1500 ms after P's release
   assert.equal(arena.stats().pendingFreeBytes, KiB, 'P freed after its quarantine; only Q still held');
-  await sleep(300);
+  await sleep(600);
   assert.equal(arena.stats().pendingFreeBytes, 0);
   arena.close();
 });
@@ -212,7 +213,7 @@ test('property: with the graveyard, random sequences past the budget keep the ar
       check();
       if (quarantineMs <= 20) {
         // Everything held is freed once its quarantine is over (the timer may run late on a busy machine).
-        for (let waited = 0; arena.stats().pendingFreeBytes > 0 && waited < 2000; waited += 10) await sleep(10);
+        for (let waited = 0; arena.stats().pendingFreeBytes > 0 && waited < 5000; waited += 10) await sleep(10);
         assert.equal(arena.stats().pendingFreeBytes, 0, 'all freed after the quarantine');
       }
     }),
@@ -226,7 +227,9 @@ test('worker pool: leases past the budget, a crashed worker and close() leave th
   const MiB = 1 << 20;
   const words = Buffer.from('kafka arena graveyard lease worker pool '.repeat(1 << 15)); // ~1.3 MiB
   const input = codecs.zstd.compress(words);
-  const arena = new Arena({ maxBytes: 2 * MiB, quarantineMs: 20, trimIntervalMs: 0 });
+  // A quarantine the second round's grants cannot outrun on a loaded machine (they find the first
+  // round's memory still quarantined: an early reuse), short enough to watch it end below.
+  const arena = new Arena({ maxBytes: 2 * MiB, quarantineMs: 1000, trimIntervalMs: 0 });
   const pool = new WorkerPool({ workers: 2 });
   try {
     (await pool.decompress('zstd', input, { arena })).release(); // both the pool and the worker warmed
@@ -260,7 +263,7 @@ test('worker pool: leases past the budget, a crashed worker and close() leave th
     assert.ok(s.pendingFreeBytes >= 0 && s.pendingFreeBytes <= arena.maxBytes, `pending ${s.pendingFreeBytes}`);
     arena.close();
     // Nothing throws from the graveyard's timer (the test would fail with it), and all is freed.
-    for (let waited = 0; arena.stats().pendingFreeBytes > 0 && waited < 2000; waited += 10) await sleep(10);
+    for (let waited = 0; arena.stats().pendingFreeBytes > 0 && waited < 5000; waited += 10) await sleep(10);
     assert.equal(arena.stats().pendingFreeBytes, 0);
   } finally {
     await pool.close();
