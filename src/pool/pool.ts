@@ -132,6 +132,8 @@ export class WorkerPool {
   #smallOnMain = true;
   /** @internal Moving averages for help-policy.ts, ms: a worker's job, the caller's time per batch, a batch the caller decoded. */
   readonly _times: { jobMs?: number; consumeMs?: number; helpMs?: number } = {};
+  /** @internal For tests: input staging buffers allocated (not reused) so far. */
+  _stagingAllocations = 0;
 
   constructor(options?: WorkerPoolOptions) {
     const o = optionsArg<WorkerPoolOptions>('options', options);
@@ -327,16 +329,32 @@ export class WorkerPool {
     if (n > MAX_STAGING_BYTES) return new Uint8Array(n);
     const size = stagingSize(n);
     const idle = this.#staging.get(size)?.pop();
-    if (idle === undefined) return new Uint8Array(new ArrayBuffer(size), 0, n);
+    if (idle === undefined) {
+      this._stagingAllocations++;
+      return new Uint8Array(new ArrayBuffer(size), 0, n);
+    }
     this.#stagingBytes -= size;
     return new Uint8Array(idle, 0, n);
   }
 
-  /** Keeps an input staging buffer for reuse while the idle ones stay under MAX_IDLE_STAGING_BYTES. */
+  /**
+   * Keeps an input staging buffer for reuse within MAX_IDLE_STAGING_BYTES. Past it, idle buffers
+   * of the size class holding the most bytes make room, unless that is the returned one's own: a
+   * burst of one size must not pin the idle memory and leave every other size allocating.
+   */
   #unstage(buffer: ArrayBuffer | undefined): void {
     const size = buffer?.byteLength ?? 0;
     if (buffer === undefined || size > MAX_STAGING_BYTES || size !== stagingSize(size)) return;
-    if (this.#stagingBytes + size > MAX_IDLE_STAGING_BYTES) return;
+    while (this.#stagingBytes + size > MAX_IDLE_STAGING_BYTES) {
+      let fullest: ArrayBuffer[] | undefined;
+      let most = 0;
+      for (const [s, list] of this.#staging) {
+        if (s * list.length > most) [fullest, most] = [list, s * list.length];
+      }
+      if (fullest === undefined || fullest === this.#staging.get(size)) return;
+      const evicted = Math.min(fullest.length, Math.ceil((this.#stagingBytes + size - MAX_IDLE_STAGING_BYTES) / fullest[0].byteLength));
+      for (const b of fullest.splice(0, evicted)) this.#stagingBytes -= b.byteLength;
+    }
     let idle = this.#staging.get(size);
     if (idle === undefined) this.#staging.set(size, (idle = []));
     idle.push(buffer);

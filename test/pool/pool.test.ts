@@ -202,6 +202,23 @@ describe('WorkerPool: 100k jobs at once', () => {
     }
   });
 
+  test('after a burst of tiny jobs fills the idle staging memory, batch-sized inputs still reuse their staging buffers', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    try {
+      // 150k at once: more 256-byte copies than the 32 MiB of idle staging memory holds.
+      await Promise.all(Array.from({ length: 150_000 }, () => pool.decompress('zstd', input)));
+      const rand = prng(5);
+      const big = Buffer.from(Array.from({ length: 600_000 }, () => Math.floor(rand() * 256))); // incompressible
+      const bigInput = codecs.lz4.compress(big);
+      const fresh = pool._stagingAllocations;
+      for (let i = 0; i < 20; i++) assert.ok((await pool.decompress('lz4', bigInput)).equals(big));
+      const added = pool._stagingAllocations - fresh;
+      assert.ok(added <= 1, `${added} new staging buffers for 20 jobs of ${bigInput.length} bytes one after another`);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test(`close() with ${N} jobs queued: every one rejects with ERR_POOL_CLOSED, the budget all back`, async () => {
     const pool = new WorkerPool({ workers: 1 });
     const arena = new Arena({ maxBytes: 2 ** 31, trimIntervalMs: 0 });
