@@ -65,12 +65,12 @@ async function consume(options: ArenaOptions, write: (value: Buffer, index: numb
   return index;
 }
 
-/** Writes every value to a file at its record's place; with `busyPool` the writes wait for the whole consume. */
-async function viaFile(options: ArenaOptions, busyPool = false): Promise<{ records: number; contaminated: number }> {
+/** Writes every value to a file at its record's place, behind a thread pool held busy until the consume ends. */
+async function viaFile(options: ArenaOptions): Promise<{ records: number; contaminated: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ka-io-'));
   const fd = fs.openSync(path.join(dir, 'out'), 'w+');
   const pending: Array<Promise<void>> = [];
-  const free = busyPool ? holdThreadPool() : async () => {};
+  const free = holdThreadPool();
   const records = await consume(options, (value, i) => {
     pending.push(new Promise((resolve) => fs.write(fd, value, 0, value.length, i * SIZE, () => resolve())));
   });
@@ -142,7 +142,7 @@ async function viaSocket(options: ArenaOptions, stallMs = 0): Promise<{ records:
 const POLICY: ArenaOptions = { maxBytes: 64 << 20, quarantineMs: 60_000 };
 
 test("un-awaited fs.write from eachMessage, the thread pool busy until the consume ends: no record holds another record's bytes under the release policy", async () => {
-  const def = await viaFile(POLICY, true);
+  const def = await viaFile(POLICY);
   assert.equal(def.records, FETCHES * 2 * PER_BATCH);
   assert.equal(def.contaminated, 0, `${def.contaminated} of ${def.records} records hold another record's bytes`);
 });
@@ -157,9 +157,9 @@ test("un-awaited socket.write from eachMessage, peer reading at once or after a 
 test('the same writes with the release policy off (reuse at once, no poison) do hand out other records’ bytes', async () => {
   // The control: without the policy the hazard is real, so the tests above can fail. Whether a
   // file write runs before the reuse depends on the thread pool's timing (an earlier version that
-  // left it to chance saw no contamination in 8 tries on CI), so here the pool is held busy until
+  // left it to chance saw no contamination in 8 tries on CI), so viaFile holds the pool busy until
   // the consume ends: every write then reads memory that later records have reused.
-  const off = await viaFile({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false }, true);
+  const off = await viaFile({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false });
   assert.equal(off.records, FETCHES * 2 * PER_BATCH);
   assert.ok(off.contaminated > 0, `fs.write: ${off.contaminated} of ${off.records} records hold another record's bytes`);
   const offSocket = await viaSocket({ maxBytes: 64 << 20, quarantineMs: 0, poisonOnRelease: false }, 40);
