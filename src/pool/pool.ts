@@ -81,7 +81,9 @@ const PER_WORKER_HELPED = 3;
  * Input staging buffers come back from the workers and are reused: a fresh ArrayBuffer for each
  * copy costs its page faults, several times the copy itself at batch sizes (docs/pool.md). Their
  * sizes are powers of two from MIN_STAGING_BYTES, so an idle one is found without a search and a
- * queued job's copy holds at most twice its input. Buffers above MAX_STAGING_BYTES are not kept,
+ * queued job's copy holds at most twice its input: coarser than the arena's size classes
+ * (arena/size-classes.ts), because a copy lives only until its job starts, so one buffer serving
+ * inputs of varied sizes matters more than the bytes it wastes. Buffers above MAX_STAGING_BYTES are not kept,
  * nor more than MAX_IDLE_STAGING_BYTES in all (compressed inputs of a read-ahead's worth of batches).
  */
 const MIN_STAGING_BYTES = 256;
@@ -326,8 +328,7 @@ export class WorkerPool {
 
   /** A staging view of `n` bytes: an idle buffer of its size class, or a new one. */
   #stage(n: number): Uint8Array {
-    if (n > MAX_STAGING_BYTES) return new Uint8Array(n);
-    const size = stagingSize(n);
+    const size = n > MAX_STAGING_BYTES ? n : stagingSize(n);
     const idle = this.#staging.get(size)?.pop();
     if (idle === undefined) {
       this._stagingAllocations++;
