@@ -219,6 +219,11 @@ export class BatchReadAhead {
       () => (settled = true),
     );
     await undefined; // lets an already-settled job say so
+    // The workers' answers reach this thread only through the event loop, which a caller going
+    // from one settled batch to the next never enters: the awaited job may be done, and the
+    // worker idle for want of the next jobs, with neither seen yet. Let them in before deciding:
+    // two turns, since an answer that came during this turn's poll phase is read in the next one.
+    for (let turn = 0; turn < 2 && !settled; turn++) await new Promise(setImmediate);
     const t = pool._times;
     while (!settled) {
       if (mode === 'policy') {

@@ -512,6 +512,39 @@ describe('WorkerPool.decodeRecordBatches: the caller decodes queued batches itse
     }
   });
 
+  test('greedy, a consumer slower than the worker: the answers that came while it was busy are seen before it helps, so after the first wait it decodes no batch itself', async () => {
+    // Each batch is consumed in 50 ms of synchronous work, during which the worker finishes
+    // the jobs it has. A caller that decided to help without first letting the event loop deliver
+    // those answers took back (and decoded again, on its own thread) batches the worker
+    // could have had, and meanwhile left the worker with nothing to do.
+    const pool = new WorkerPool({ workers: 1 });
+    pool._setHelping('greedy');
+    pool._setSmallOnMain(false);
+    const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
+    try {
+      const n = 10;
+      const bytes = Buffer.concat(Array.from({ length: n }, (_, b) =>
+        encodeRecordBatch(Array.from({ length: 300 }, (_, i) => ({ value: `{"b":${b},"i":${i},"pad":"${'y'.repeat(200)}"}` })), { compression: 'zstd', baseOffset: BigInt(b * 300) })));
+      for await (const b of pool.decodeRecordBatches(bytes, { arena })) b.release(); // the worker is up
+      const before = pool.stats().completed;
+      let batches = 0;
+      for await (const b of pool.decodeRecordBatches(bytes, { arena })) {
+        batches++;
+        b.release();
+        const until = Date.now() + 50;
+        while (Date.now() < until);
+      }
+      assert.equal(batches, n);
+      // Only the first wait, as the call starts, may find its job not done yet and take one.
+      const onWorker = pool.stats().completed - before;
+      assert.ok(onWorker >= n - 1, `the caller decoded ${n - onWorker} of ${n} batches itself`);
+      assert.equal(arena.leasedBytes, 0);
+    } finally {
+      arena.close();
+      await pool.close();
+    }
+  });
+
   test('not unless asked (callerHelps): every compressed batch goes to the worker', async () => {
     const pool = new WorkerPool({ workers: 1 });
     pool._setSmallOnMain(false);
