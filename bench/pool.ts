@@ -121,6 +121,7 @@ async function records(pools: Map<number, WorkerPool>): Promise<{ results: Bench
     // fetch boundaries instead of draining and refilling the workers once per 16-batch call.
     for (const [workers, pool] of pools) {
       cases.push(poolRecordsCase(codec, `pool, ${workersLabel(workers)}, ${STREAMED_FETCHES} fetches in one call`, pool, bytes, n, arena, STREAMED_FETCHES));
+      if (pool._helping() !== 'never') cases.push(poolRecordsCase(codec, `pool, ${workersLabel(workers)}, callerHelps, ${STREAMED_FETCHES} fetches in one call`, pool, bytes, n, arena, STREAMED_FETCHES, 'auto', true));
     }
   }
   const results = await runCases(cases, { maxTime: 1 });
