@@ -245,7 +245,10 @@ export class BatchReadAhead {
         victim.done = { error };
       }
       t.helpMs = nextAverage(t.helpMs, performance.now() - t0);
-      await new Promise(setImmediate); // the workers' answers that came meanwhile
+      // The workers' answers that came meanwhile. One turn is enough here: this code runs in the
+      // check phase (it resumed from a setImmediate above), so this immediate waits for the next
+      // loop iteration, whose poll phase reads them first.
+      await new Promise(setImmediate);
     }
   }
 
