@@ -249,6 +249,11 @@ export class Lease {
       lease.#bytes = bufferView(buffer, 0, lease.#grant.requested);
       arenaMemory.rewatch(lease.#arena, lease.#grant, buffer);
     };
+    leaseMemory.discard = (lease) => {
+      if (lease.#refs !== 1) throw new Error('kafka-arena internal: discard() of a lease with more than one reference');
+      lease.#grant.exposed = 0;
+      lease.release();
+    };
   }
 }
 
@@ -305,6 +310,8 @@ export class Arena extends EventEmitter {
   #leaks = 0;
   #trimmed = 0;
   #earlyReuses = 0;
+  /** @internal For tests: bytes overwritten with the poison on release, in all. */
+  _poisonedBytes = 0;
 
   /**
    * Watches what really holds a lease's memory, its ArrayBuffer: when the collector frees one
@@ -521,7 +528,7 @@ export class Arena extends EventEmitter {
     this.#releases++;
     // Detach: every view of `buffer` now reads as empty; the memory lives on in `fresh`.
     const fresh = detachArrayBuffer(buffer);
-    poisonReleased(this.#policy, fresh, grant.exposed);
+    this._poisonedBytes += poisonReleased(this.#policy, fresh, grant.exposed);
     const capacity = grant.capacity;
     // Pool it only while leased + idle stays within the budget: leases granted past it (an
     // oversize fetch through acquireSync) give their memory back instead of also keeping it idle.

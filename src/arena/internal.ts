@@ -19,13 +19,20 @@ export interface LeaseMemoryHooks {
    * the budget back.
    */
   restore(lease: Lease, buffer: ArrayBuffer): void;
+  /**
+   * Releases a lease no one wrote into since it was granted (a job taken back or closed out
+   * before a worker had it, a batch whose CRC the worker refused, a lost buffer replaced by a
+   * fresh one): its memory holds zeros or the poison of its last release already, so the
+   * release skips the poison pass. The lease must have one reference (never handed out).
+   */
+  discard(lease: Lease): void;
 }
 
 const unset = (): never => {
   throw new Error('kafka-arena internal: lease hooks not installed');
 };
 
-export const leaseMemory: LeaseMemoryHooks = { restore: unset };
+export const leaseMemory: LeaseMemoryHooks = { restore: unset, discard: unset };
 
 /** @internal Filled in by the Arena class: watch `buffer` for the grant instead of its old buffer. */
 export const arenaMemory: { rewatch(arena: unknown, grant: unknown, buffer: ArrayBuffer): void } = { rewatch: unset };

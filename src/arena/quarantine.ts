@@ -55,9 +55,11 @@ export function newFreeList(): FreeList {
   return { buffers: new Fifo(), releasedAt: new Fifo(), lowWater: 0 };
 }
 
-/** Overwrites the first `length` bytes of a released buffer with the poison pattern, when the policy says so. */
-export function poisonReleased(policy: ReleasePolicy, buffer: ArrayBuffer, length: number): void {
-  if (policy.poisonOnRelease && length > 0) Buffer.from(buffer, 0, length).fill(POISON);
+/** Overwrites the first `length` bytes of a released buffer with the poison pattern, when the policy says so; returns the bytes written. */
+export function poisonReleased(policy: ReleasePolicy, buffer: ArrayBuffer, length: number): number {
+  if (!policy.poisonOnRelease || length === 0) return 0;
+  Buffer.from(buffer, 0, length).fill(POISON);
+  return length;
 }
 
 /** Adds a released buffer at the back of its list. */

@@ -222,7 +222,7 @@ export class WorkerPool {
       job.state = 'withdrawn';
       this.#withdrawn++;
       this.#unstage(copy.buffer as ArrayBuffer);
-      lease?.release();
+      if (lease !== undefined) leaseMemory.discard(lease);
       return true;
     };
     return { outcome, reservedBytes: lease?.capacity ?? 0, indexRoom: room > 0, withdraw };
@@ -385,7 +385,7 @@ export class WorkerPool {
         return;
       }
       if (msg.crcMismatch) {
-        lease?.release();
+        if (lease !== undefined) leaseMemory.discard(lease); // the worker wrote nothing
         this.#completed++;
         job.resolve({ crcMismatch: true });
         return;
@@ -444,7 +444,7 @@ export class WorkerPool {
     if (lease !== undefined) {
       // Sent: its buffer is detached here and lost or still in the worker. Queued: still here.
       if (lease.bytes.buffer.byteLength !== lease.capacity) leaseMemory.restore(lease, new ArrayBuffer(lease.capacity));
-      lease.release();
+      leaseMemory.discard(lease); // a fresh buffer, or one no worker had
     }
     job.state = 'failed';
     this.#failed++;

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Arena, codecs, isKafkaArenaError, Lease, PoolError, WorkerPool, type Codec, type CodecName } from '../../src';
+import { Arena, codecs, crc32c, isKafkaArenaError, Lease, PoolError, WorkerPool, type Codec, type CodecName } from '../../src';
 import { collect } from '../support/gc';
 import { prng } from '../support/random';
 
@@ -297,5 +297,52 @@ describe('WorkerPool: crashes and close()', () => {
     await assert.rejects(pool.decompress('gzip', input, { arena }), (e: unknown) => e instanceof PoolError && e.code === 'ERR_POOL_CLOSED');
     assert.equal(arena.leasedBytes, 0, 'a job refused by a closed pool takes nothing');
     arena.close();
+  });
+});
+
+describe('WorkerPool: memory no one wrote is not poisoned again', () => {
+  // A lease the pool took for a job that no worker wrote into (taken back, a CRC mismatch, lost
+  // with close()) holds what its buffer held when granted: zeros or the poison of its last
+  // release. Writing the poison over it again would cost a pass over the memory for nothing.
+  test('withdrawn, CRC-mismatched and closed-out jobs release without a poison pass; a job that ran is poisoned on release', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const arena = new Arena({ maxBytes: 256 << 20, trimIntervalMs: 0 });
+    try {
+      const data = text(1 << 20, 9);
+      const input = codecs.zstd.compress(data);
+      const submit = (crc?: number) => {
+        const job = pool._submit(codecs.zstd, input, 0, crc, arena, undefined);
+        job.outcome.catch(() => undefined); // awaited below; an early failure must not hide behind the close() in finally
+        return job;
+      };
+      const jobs = [submit(), submit(), submit(), submit()];
+      assert.equal(pool.stats().queued, 2, 'two sent, two queued');
+      assert.equal(jobs[3].withdraw(), true);
+      assert.equal(arena._poisonedBytes, 0, 'the withdrawn job released its lease without a poison pass');
+
+      const ran = (await jobs[0].outcome).value as Lease;
+      ran.release();
+      assert.equal(arena._poisonedBytes, data.length, 'a lease the worker wrote is poisoned on release');
+
+      // A CRC over the whole input that cannot match: the worker checks it and writes nothing.
+      const mismatch = await submit((crc32c(input, 0, input.length) + 1) >>> 0).outcome;
+      assert.equal(mismatch.crcMismatch, true);
+      assert.equal(arena._poisonedBytes, data.length, 'the mismatched job released its lease without a poison pass');
+
+      const pending = [jobs[1], jobs[2], submit(), submit(), submit()].map((j) => j.outcome);
+      ((await pending[0]).value as Lease).release();
+      const before = arena._poisonedBytes;
+      await pool.close();
+      const settled = await Promise.allSettled(pending.slice(1));
+      for (const s of settled) if (s.status === 'fulfilled') (s.value.value as Lease).release();
+      const closedOut = settled.filter((s) => s.status === 'rejected').length;
+      assert.ok(closedOut >= 2, `${closedOut} jobs closed out`);
+      const ranToo = settled.length - closedOut;
+      assert.equal(arena._poisonedBytes, before + ranToo * data.length, 'jobs closed out released their leases without a poison pass');
+      assert.equal(arena.leasedBytes, 0, 'the budget all back');
+    } finally {
+      await pool.close();
+      arena.close();
+    }
   });
 });
