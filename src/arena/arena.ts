@@ -250,7 +250,7 @@ export class Lease {
       arenaMemory.rewatch(lease.#arena, lease.#grant, buffer);
     };
     leaseMemory.discard = (lease) => {
-      if (lease.#refs !== 1) throw new Error('kafka-arena internal: discard() of a lease with more than one reference');
+      if (lease.#refs !== 1) throw new Error(`kafka-arena internal: discard() of a lease with ${lease.#refs} references (one expected)`);
       lease.#grant.exposed = 0;
       lease.release();
     };

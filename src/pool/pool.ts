@@ -208,7 +208,7 @@ export class WorkerPool {
     const copy = this.#stage(input.length);
     copy.set(input);
     const out = lease === undefined ? undefined : (lease.bytes.buffer as ArrayBuffer);
-    const msg: JobMessage = { kind: 'job', id: this.#nextId++, codec: codec.name, input: copy, recordsAt, crc, maxOutputBytes: maxOutputBytes as number, out, outLength, records };
+    const msg: JobMessage = { kind: 'job', id: this.#nextId++, codec: codec.name, input: copy, recordsAt, crc, maxOutputBytes: maxOutputBytes as number, out, outLength, outLimit: lease?.length ?? 0, records };
     const transfer: ArrayBuffer[] = [copy.buffer as ArrayBuffer];
     if (out !== undefined) transfer.push(out);
     let job!: Job;

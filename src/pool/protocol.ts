@@ -19,8 +19,14 @@ export interface JobMessage {
   maxOutputBytes: number;
   /** The lease's ArrayBuffer (transferred), or absent: then the output comes back in a new one. */
   out?: ArrayBuffer;
-  /** Bytes of `out` the output may use (the lease's requested length). */
+  /** Bytes of `out` the output may use (the size guessed from the headers). */
   outLength: number;
+  /**
+   * Bytes of `out` the lease holds (from its start): the output and, when the pool took room for
+   * it, the record index after it. The rest of the ArrayBuffer is size-class slack that no one
+   * leased, which the lease's release does not poison: nothing is written there.
+   */
+  outLimit: number;
   /** When set, the output is this batch's records section: build its record index too. */
   records?: IndexedBatchHeader;
 }

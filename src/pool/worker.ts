@@ -41,7 +41,7 @@ function own(buf: Uint8Array): Uint8Array {
 function indexOf(job: JobMessage, output: Uint8Array, transfer: ArrayBuffer[]): RecordIndex | undefined {
   const header = job.records;
   if (header === undefined || !wantsIndex(header.recordCount, output.length)) return undefined;
-  const place = output.buffer === job.out ? indexPlace(job.out, output.byteOffset + output.length, header.recordCount) : undefined;
+  const place = output.buffer === job.out ? indexPlace(job.out, output.byteOffset + output.length, header.recordCount, job.outLimit) : undefined;
   const index = buildRecordIndex(output, 0, output.length, header, place);
   if (place === undefined) transfer.push(index.fields.buffer as ArrayBuffer);
   return index;

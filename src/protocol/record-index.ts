@@ -64,10 +64,13 @@ export function indexRoom(recordCount: number, outputBytes: number): number {
   return wantsIndex(recordCount, outputBytes) ? 7 + recordCount * INDEX_BYTES_PER_RECORD : 0;
 }
 
-/** Where the index of `recordCount` records fits in `buffer` after `used` bytes (8-byte aligned), or undefined. */
-export function indexPlace(buffer: ArrayBuffer, used: number, recordCount: number): { buffer: ArrayBuffer; offset: number } | undefined {
+/**
+ * Where the index of `recordCount` records fits in `buffer` after `used` bytes (8-byte aligned)
+ * and before `limit` (the bytes the caller may write), or undefined.
+ */
+export function indexPlace(buffer: ArrayBuffer, used: number, recordCount: number, limit = buffer.byteLength): { buffer: ArrayBuffer; offset: number } | undefined {
   const offset = Math.ceil(used / 8) * 8;
-  return buffer.byteLength - offset >= recordCount * INDEX_BYTES_PER_RECORD ? { buffer, offset } : undefined;
+  return Math.min(limit, buffer.byteLength) - offset >= recordCount * INDEX_BYTES_PER_RECORD ? { buffer, offset } : undefined;
 }
 
 /**

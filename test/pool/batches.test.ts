@@ -535,6 +535,31 @@ describe('WorkerPool: where the record index travels', () => {
     tight.close();
   });
 
+  test("a lease taken without room for the index keeps it out of its size class's slack: the worker writes only the bytes the lease holds", async () => {
+    // Records large enough that the index fits in the rounding slack of the output's size class
+    // (a lease holds `requested` bytes; the rest of its ArrayBuffer is no one's, and its release
+    // poisons only what it held).
+    const big = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `{"i":${i},"pad":"${'z'.repeat(300)}"}`, timestamp: 1_700_000_000_000 + i }));
+    const bigBatch = encodeRecordBatch(big, { compression: 'zstd' });
+    const bdv = new DataView(bigBatch.buffer, bigBatch.byteOffset, bigBatch.length);
+    const bigOutput = decodeRecordBatches(bigBatch).batches[0].recordsByteLength;
+    const slack = classSize(bigOutput) - Math.ceil(bigOutput / 8) * 8;
+    assert.ok(slack >= big.length * INDEX_BYTES_PER_RECORD, `precondition: the slack (${slack} bytes) holds the index`);
+    // A budget already spent: tryAcquire(output + room) fails, acquireSync(output) goes past it.
+    const full = new Arena({ maxBytes: 1024, trimIntervalMs: 0 });
+    const bigHeader: IndexedBatchHeader = { position: 0, recordCount: big.length, attributes: bdv.getInt16(ATTRIBUTES), baseTimestamp: Number(bdv.getBigInt64(BASE_TIMESTAMP)), maxTimestamp: Number(bdv.getBigInt64(MAX_TIMESTAMP)) };
+    const job = pool._submit(codecs.zstd, bigBatch.subarray(ATTRIBUTES), RECORDS - ATTRIBUTES, bdv.getUint32(CRC), full, undefined, bigHeader);
+    assert.equal(job.indexRoom, false);
+    const outcome = (await job.outcome) as { value: Lease; index?: RecordIndex };
+    const lease = outcome.value;
+    assert.equal(lease.bytes.length, bigOutput);
+    assert.equal(outcome.index!.count, big.length);
+    assert.notEqual(outcome.index!.fields.buffer, lease.bytes.buffer, 'the index is not in memory the lease does not hold');
+    lease.release();
+    assert.equal(full.leasedBytes, 0);
+    full.close();
+  });
+
   test('batches through decodeRecordBatches with the index in the lease: the records of the sync decoder, after the output was read and the lease reused', async () => {
     const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
     pool._setIndexing('always');
