@@ -127,6 +127,8 @@ export class WorkerPool {
   #failed = 0;
   #workerExits = 0;
   readonly #cores: number;
+  /** Shared with the workers: set by close(), checked by each worker before each job (worker.ts). */
+  readonly #stopping = new Int32Array(new SharedArrayBuffer(4));
   /** See index-policy.ts; `#indexing` is a test's override. */
   #indexScore = 0;
   #indexing: 'auto' | 'always' | 'never' = 'auto';
@@ -236,18 +238,20 @@ export class WorkerPool {
   }
 
   /**
-   * Stops the workers. Queued and running jobs reject with `ERR_POOL_CLOSED` and their leases are
-   * released. Resolves when every worker has exited. Idempotent.
+   * Stops the workers. Queued and running jobs reject with `ERR_POOL_CLOSED` at once and their
+   * leases are released. Resolves when every worker has exited: a worker running a job finishes
+   * it first (its output is dropped), then exits. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    Atomics.store(this.#stopping, 0, 1);
     for (const job of this.#drainQueue()) this.#abandon(job, closedError());
-    const exits: Promise<number>[] = [];
+    const exits: Promise<void>[] = [];
     for (const slot of this.#slots) {
       for (const job of slot.jobs.values()) this.#abandon(job, closedError());
       slot.jobs.clear();
-      exits.push(slot.worker.terminate());
+      exits.push(stopWorker(slot.worker));
     }
     await Promise.all(exits);
   }
@@ -296,7 +300,7 @@ export class WorkerPool {
   // ---- internals ----
 
   #spawn(): Slot {
-    const worker = new Worker(WORKER_FILE);
+    const worker = new Worker(WORKER_FILE, { workerData: { stopping: this.#stopping } });
     const slot: Slot = { worker, jobs: new Map(), online: false };
     worker.unref();
     worker.on('online', () => (slot.online = true));
@@ -450,6 +454,23 @@ export class WorkerPool {
     this.#failed++;
     job.reject(err);
   }
+}
+
+/**
+ * Asks a worker to exit, and resolves when it has. Not `worker.terminate()`: that stops the
+ * thread's JavaScript wherever it is, and inside node:zlib's constructor (gzip makes one per
+ * member) the thread's teardown then aborts the whole process ("close before init", Node 20 and
+ * 24; test/pool/pool.test.ts). The worker exits at its next message instead, between two jobs;
+ * the stop flag makes it skip the jobs already sent to it. Kept referenced meanwhile, so the
+ * process does not end (and tear the thread down) before it has.
+ */
+function stopWorker(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    worker.ref();
+    const msg: ToWorker = { kind: 'exit', code: 0 };
+    worker.postMessage(msg);
+  });
 }
 
 function closedError(): PoolError {

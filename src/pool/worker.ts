@@ -4,7 +4,7 @@
  * ArrayBuffer, which came by transfer and goes back by transfer: no copy on the main thread.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { codecs } from '../codecs';
 import { KafkaArenaError } from '../errors';
 import { crc32c } from '../protocol/crc32c';
@@ -81,8 +81,10 @@ const port = parentPort;
 if (port === null) throw new Error('kafka-arena pool worker: not started as a worker thread');
 // When the previous job was answered: the gap to the next one tells the pool whether this worker has slack.
 let lastDone = -1;
+// Set by the pool's close(): exit before the next job rather than run the ones already sent.
+const stopping = (workerData as { stopping?: Int32Array } | null)?.stopping;
 port.on('message', (msg: ToWorker) => {
-  if (msg.kind === 'exit') process.exit(msg.code);
+  if (msg.kind === 'exit' || (stopping !== undefined && Atomics.load(stopping, 0) !== 0)) process.exit(msg.kind === 'exit' ? msg.code : 0);
   const start = performance.now();
   const { result, transfer } = run(msg);
   result.idleMs = lastDone < 0 ? 0 : start - lastDone;

@@ -3,6 +3,7 @@
  * under worker crashes and close(), revocation and leak watching of leases that went to a
  * worker and back.
  */
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena, codecs, crc32c, isKafkaArenaError, Lease, PoolError, WorkerPool, type Codec, type CodecName } from '../../src';
@@ -237,6 +238,34 @@ describe('WorkerPool: 100k jobs at once', () => {
 });
 
 describe('WorkerPool: crashes and close()', () => {
+  test('close() while a worker inflates gzip does not abort the process', () => {
+    // worker.terminate() stops a thread's JavaScript wherever it is; inside node:zlib's
+    // constructor (one per gzip member) the thread's teardown then aborts the whole process
+    // ("close before init"). A gzip input of many one-byte members keeps the worker in that
+    // constructor often; a child process closes pools during such jobs, again and again.
+    const script = `
+      const zlib = require('node:zlib');
+      const { WorkerPool } = require(${JSON.stringify(require.resolve('../../src'))});
+      const member = zlib.gzipSync(Buffer.from('x'));
+      const input = Buffer.concat(Array.from({ length: 5000 }, () => member));
+      (async () => {
+        for (let i = 0; i < 40; i++) {
+          const pool = new WorkerPool({ workers: 1 });
+          await pool.decompress('gzip', member);
+          const job = pool.decompress('gzip', input).then(() => 'done', (e) => e.code);
+          await new Promise((r) => setTimeout(r, 2 + (i % 9)));
+          await pool.close();
+          const how = await job;
+          if (how !== 'done' && how !== 'ERR_POOL_CLOSED') throw new Error('job ended with ' + how);
+        }
+        process.stdout.write('survived');
+      })();`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(child.signal, null, `the child was killed by ${child.signal}: ${child.stderr.split('\n').slice(0, 3).join(' | ')}`);
+    assert.equal(child.status, 0, child.stderr.split('\n').slice(0, 3).join(' | '));
+    assert.equal(child.stdout, 'survived');
+  });
+
   test('process.exit in a worker: its jobs reject with ERR_WORKER_EXITED, leases credited back, the worker is replaced', async () => {
     const pool = new WorkerPool({ workers: 1 });
     const arena = new Arena({ maxBytes: 64 << 20, trimIntervalMs: 0 });
