@@ -123,6 +123,8 @@ export class WorkerPool {
   #stagingBytes = 0;
   #nextId = 1;
   #closed = false;
+  /** The first close()'s promise, which later calls return. */
+  #closing: Promise<void> | undefined;
   #completed = 0;
   #failed = 0;
   #workerExits = 0;
@@ -240,10 +242,14 @@ export class WorkerPool {
   /**
    * Stops the workers. Queued and running jobs reject with `ERR_POOL_CLOSED` at once and their
    * leases are released. Resolves when every worker has exited: a worker running a job finishes
-   * it first (its output is dropped), then exits. Idempotent.
+   * it first (its output is dropped), then exits. Idempotent: every call resolves with the first.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
     this.#closed = true;
     Atomics.store(this.#stopping, 0, 1);
     for (const job of this.#drainQueue()) this.#abandon(job, closedError());

@@ -238,6 +238,20 @@ describe('WorkerPool: 100k jobs at once', () => {
 });
 
 describe('WorkerPool: crashes and close()', () => {
+  test('a second close() resolves when the first does, after the workers have exited', async () => {
+    const pool = new WorkerPool({ workers: 1 });
+    const job = pool.decompress('gzip', codecs.gzip.compress(text(4 << 20, 3))).then(
+      () => 'done',
+      (e) => (e as PoolError).code,
+    );
+    let first = false;
+    const closing = pool.close().then(() => (first = true));
+    await pool.close();
+    assert.equal(first, true, 'the second close() resolved before the first');
+    await closing;
+    assert.equal(await job, 'ERR_POOL_CLOSED');
+  });
+
   test('close() while a worker inflates gzip does not abort the process', () => {
     // worker.terminate() stops a thread's JavaScript wherever it is; inside node:zlib's
     // constructor (one per gzip member) the thread's teardown then aborts the whole process
