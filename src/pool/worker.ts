@@ -81,10 +81,11 @@ const port = parentPort;
 if (port === null) throw new Error('kafka-arena pool worker: not started as a worker thread');
 // When the previous job was answered: the gap to the next one tells the pool whether this worker has slack.
 let lastDone = -1;
-// Set by the pool's close(): exit before the next job rather than run the ones already sent.
-const stopping = (workerData as { stopping?: Int32Array } | null)?.stopping;
+// Set by the pool's close() (pool.ts starts every worker with it).
+const { stopping } = workerData as { stopping: Int32Array };
 port.on('message', (msg: ToWorker) => {
-  if (msg.kind === 'exit' || (stopping !== undefined && Atomics.load(stopping, 0) !== 0)) process.exit(msg.kind === 'exit' ? msg.code : 0);
+  if (msg.kind === 'exit') process.exit(msg.code);
+  if (Atomics.load(stopping, 0) !== 0) process.exit(0); // closing: skip the jobs already sent here
   const start = performance.now();
   const { result, transfer } = run(msg);
   result.idleMs = lastDone < 0 ? 0 : start - lastDone;

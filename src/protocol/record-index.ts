@@ -68,7 +68,7 @@ export function indexRoom(recordCount: number, outputBytes: number): number {
  * Where the index of `recordCount` records fits in `buffer` after `used` bytes (8-byte aligned)
  * and before `limit` (the bytes the caller may write), or undefined.
  */
-export function indexPlace(buffer: ArrayBuffer, used: number, recordCount: number, limit = buffer.byteLength): { buffer: ArrayBuffer; offset: number } | undefined {
+export function indexPlace(buffer: ArrayBuffer, used: number, recordCount: number, limit: number): { buffer: ArrayBuffer; offset: number } | undefined {
   const offset = Math.ceil(used / 8) * 8;
   return Math.min(limit, buffer.byteLength) - offset >= recordCount * INDEX_BYTES_PER_RECORD ? { buffer, offset } : undefined;
 }
